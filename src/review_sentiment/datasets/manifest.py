@@ -1,0 +1,257 @@
+"""Kedro dataset for SageMaker Ground Truth manifests (JSON Lines, one object per line).
+
+Saves are whole-or-nothing: a temporary file renamed over the target locally, one
+upload on object stores. Loads name the file and line of anything that is not a JSON object.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import stat
+from copy import deepcopy
+from pathlib import PurePosixPath
+from typing import Any
+
+import fsspec
+from fsspec.implementations.local import LocalFileSystem
+from kedro.io.core import (
+    AbstractVersionedDataset,
+    DatasetError,
+    Version,
+    get_filepath_str,
+    get_protocol_and_path,
+)
+
+
+class ManifestError(DatasetError, ValueError):
+    """A manifest line or an element to save is not a JSON object.
+
+    Also a ``DatasetError`` so that Kedro passes it through unchanged instead of
+    wrapping it in a generic "Failed while loading data" error.
+    """
+
+
+class ManifestDataset(AbstractVersionedDataset[list[dict], list[dict]]):
+    """Loads and saves a Ground Truth manifest as a list of dicts, locally or on S3.
+
+    Examples:
+        ```yaml
+        input_manifest:
+          type: review_sentiment.datasets.ManifestDataset
+          filepath: s3://my-bucket/labeling/input.manifest
+          credentials: s3_credentials
+          versioned: true
+        ```
+
+        >>> dataset = ManifestDataset(filepath=tmp_path / "input.manifest")
+        >>> dataset.save([{"source": "Great product"}])
+        >>> dataset.load()
+        [{'source': 'Great product'}]
+    """
+
+    def __init__(  # noqa: PLR0913
+        self,
+        *,
+        filepath: str | os.PathLike,
+        version: Version | None = None,
+        credentials: dict[str, Any] | None = None,
+        fs_args: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        """Creates a ``ManifestDataset`` for one manifest file.
+
+        Args:
+            filepath: Path to the manifest, optionally prefixed with a protocol
+                such as ``s3://``; without one the local filesystem is used.
+            version: Kedro version to load/save; ``None`` disables versioning.
+            credentials: Passed to the fsspec filesystem, e.g.
+                ``{"key": ..., "secret": ..., "client_kwargs": {"endpoint_url": ...}}`` for S3.
+            fs_args: Passed to the fsspec filesystem constructor, except
+                ``open_args_load``, which is passed to ``open`` when loading. There is
+                no ``open_args_save``: the file is always written whole as UTF-8 bytes
+                (use ``s3_additional_kwargs`` for S3 upload options such as encryption).
+            metadata: Arbitrary metadata, ignored by Kedro.
+
+        Raises:
+            DatasetError: if ``fs_args`` contains ``open_args_save``.
+        """
+        _fs_args = deepcopy(fs_args) or {}
+        self._fs_open_args_load: dict[str, Any] = _fs_args.pop("open_args_load", {})
+        if "open_args_save" in _fs_args:
+            # A streamed write would let a failed upload leave a partial object behind.
+            raise DatasetError(
+                f"ManifestDataset '{filepath}': 'open_args_save' is not supported; "
+                "manifests are always written whole. Put S3 upload options in "
+                "fs_args.s3_additional_kwargs instead."
+            )
+        _credentials = deepcopy(credentials) or {}
+
+        protocol, path = get_protocol_and_path(filepath, version)
+        self._protocol = protocol
+        if protocol == "file":
+            _fs_args.setdefault("auto_mkdir", True)
+        self._fs = fsspec.filesystem(self._protocol, **_credentials, **_fs_args)
+
+        self.metadata = metadata
+
+        super().__init__(
+            filepath=PurePosixPath(path),
+            version=version,
+            exists_function=self._fs.exists,
+            glob_function=self._fs.glob,
+        )
+
+    def _describe(self) -> dict[str, Any]:
+        return {
+            "filepath": self._filepath,
+            "protocol": self._protocol,
+            "version": self._version,
+        }
+
+    def load(self) -> list[dict]:
+        load_path = get_filepath_str(self._get_load_path(), self._protocol)
+        with self._fs.open(load_path, **{**self._fs_open_args_load, "mode": "rb"}) as fs_file:
+            content = fs_file.read()
+        return parse_manifest(content, self._display_path(load_path))
+
+    def save(self, data: list[dict]) -> None:
+        save_path = get_filepath_str(self._get_save_path(), self._protocol)
+        # Serialise everything before touching the target, so bad data never replaces a good file.
+        payload = serialise_manifest(data, self._display_path(save_path))
+
+        if isinstance(self._fs, LocalFileSystem):
+            _replace_file_atomically(save_path, payload)
+        else:
+            # pipe_file is one PUT (or a multipart upload aborted on failure): the object
+            # store shows the old object or the new one, never a partial one.
+            self._fs.pipe_file(save_path, payload)
+
+        self._invalidate_cache()
+
+    def _exists(self) -> bool:
+        try:
+            load_path = get_filepath_str(self._get_load_path(), self._protocol)
+        except DatasetError:
+            return False
+
+        return self._fs.exists(load_path)
+
+    def _release(self) -> None:
+        super()._release()
+        self._invalidate_cache()
+
+    def _invalidate_cache(self) -> None:
+        """Invalidate underlying filesystem caches."""
+        filepath = get_filepath_str(self._filepath, self._protocol)
+        self._fs.invalidate_cache(filepath)
+
+    def _display_path(self, path: str) -> str:
+        if self._protocol == "file" or "://" in path:
+            return path
+        return f"{self._protocol}://{path}"
+
+
+def serialise_manifest(lines: list[dict], path: str) -> bytes:
+    """Encodes ``lines`` as UTF-8 JSON Lines, or raises ``ManifestError`` naming the bad element."""
+    if not isinstance(lines, list | tuple):
+        raise ManifestError(
+            f"cannot save {type(lines).__name__} to {path}: expected a list of dicts"
+        )
+    encoded = []
+    for index, line in enumerate(lines):
+        if not isinstance(line, dict):
+            raise ManifestError(
+                f"element {index} of the manifest for {path}: "
+                f"expected a dict, got {_type_name(line)}"
+            )
+        try:
+            # allow_nan=False: NaN/Infinity are not JSON and Ground Truth rejects them.
+            text = json.dumps(line, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+            encoded.append(text.encode("utf-8"))
+        except (TypeError, ValueError) as exc:
+            raise ManifestError(
+                f"element {index} of the manifest for {path}: not serialisable as JSON ({exc})"
+            ) from exc
+    return b"".join(line + b"\n" for line in encoded)
+
+
+def parse_manifest(content: bytes, path: str) -> list[dict]:
+    """Decodes JSON Lines bytes into dicts, or raises ``ManifestError`` naming the bad line."""
+    raw_lines = content.split(b"\n")
+    # Blank lines at the end of the file (including the final newline) carry nothing.
+    while raw_lines and not raw_lines[-1].strip():
+        raw_lines.pop()
+
+    lines = []
+    for number, raw in enumerate(raw_lines, start=1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ManifestError(f"line {number} of {path}: not valid UTF-8 ({exc})") from exc
+        if not text.strip():
+            raise ManifestError(
+                f"line {number} of {path}: blank line (only the end of the file may be blank)"
+            )
+        try:
+            value = json.loads(text, parse_constant=_reject_constant)
+        except json.JSONDecodeError as exc:
+            raise ManifestError(
+                f"line {number} of {path}: not valid JSON ({exc.msg} at column {exc.colno})"
+            ) from exc
+        except ValueError as exc:
+            raise ManifestError(f"line {number} of {path}: not valid JSON ({exc})") from exc
+        if not isinstance(value, dict):
+            raise ManifestError(
+                f"line {number} of {path}: expected a JSON object, got {_type_name(value)}"
+            )
+        lines.append(value)
+    return lines
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed in JSON")
+
+
+def _type_name(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _replace_file_atomically(path: str, payload: bytes) -> None:
+    """Writes ``payload`` to a temporary file next to ``path`` and renames it over ``path``."""
+    # Write through symlinks like a plain open would, and keep the rename in one directory.
+    target = os.path.realpath(path)
+    directory = os.path.dirname(target)
+    os.makedirs(directory, exist_ok=True)
+
+    temp_path = os.path.join(
+        directory, f".{os.path.basename(target)}.{secrets.token_hex(8)}.tmp"
+    )
+    # os.open with 0o666 honours the umask like a plain open (mkstemp would force 0o600).
+    fd = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as temp_file:
+            temp_file.write(payload)
+            temp_file.flush()
+            os.fsync(temp_file.fileno())
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(temp_path, stat.S_IMODE(os.stat(target).st_mode))
+        os.replace(temp_path, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp_path)
+        raise
+    _fsync_directory(directory)
+
+
+def _fsync_directory(directory: str) -> None:
+    """Makes the rename itself durable; not possible on every platform (e.g. Windows)."""
+    if not hasattr(os, "O_DIRECTORY"):
+        return
+    dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

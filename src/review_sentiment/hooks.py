@@ -1,0 +1,102 @@
+"""Project hooks: a Spark session only for pipelines that read Spark datasets, autologging for
+training nodes, and source names on loaded tables so errors point at the real file."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from kedro.framework.hooks import hook_impl
+from kedro.io import DataCatalog
+from kedro.pipeline import Node, Pipeline
+
+logger = logging.getLogger(__name__)
+
+
+class SparkHooks:
+    """Starts the Spark session from `conf/*/spark.yml`, lazily.
+
+    Kedro's pyspark starter starts Spark in `after_context_created`, which costs every command
+    (even `kedro viz build`) a JVM start; here only a run that loads a Spark dataset pays it.
+    """
+
+    def __init__(self) -> None:
+        self._spark_conf: dict[str, Any] = {}
+
+    @hook_impl
+    def after_context_created(self, context) -> None:
+        self._spark_conf = dict(context.config_loader["spark"])
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict, pipeline: Pipeline, catalog: DataCatalog) -> None:
+        from kedro_datasets.spark import SparkDataset
+
+        needs_spark = any(
+            isinstance(catalog.get(name), SparkDataset)
+            for name in pipeline.datasets()
+            if name in catalog
+        )
+        if needs_spark:
+            start_spark(self._spark_conf)
+
+
+def start_spark(spark_conf: dict[str, Any]):
+    """Gets or creates the session; the settings only take effect if none is running yet."""
+    # Without this Spark warns that the host name resolves to a loopback address.
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    from pyspark.sql import SparkSession
+
+    conf = dict(spark_conf)
+    builder = SparkSession.builder.appName(conf.pop("spark.app.name", "review-sentiment"))
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    return spark
+
+
+class AutologHooks:
+    """Turns MLflow's scikit-learn autologging on for nodes tagged `autolog`.
+
+    kedro-mlflow switches autologging off when it sets up; this runs after it, per node, so the
+    seed's `mlflow.sklearn.autolog` behaviour is kept without nodes calling MLflow themselves.
+    Models are logged explicitly (with a signature) by the training pipeline, not by autolog.
+    """
+
+    @hook_impl
+    def before_node_run(self, node: Node) -> None:
+        if "autolog" in node.tags:
+            import mlflow
+
+            mlflow.sklearn.autolog(log_models=False, log_datasets=False, silent=True)
+
+    @hook_impl
+    def after_node_run(self, node: Node) -> None:
+        if "autolog" in node.tags:
+            import mlflow
+
+            mlflow.sklearn.autolog(disable=True)
+
+
+class SourceNameHooks:
+    """Records where a loaded pandas table came from (`df.attrs["source"]`) for error messages."""
+
+    def __init__(self) -> None:
+        self._catalog: DataCatalog | None = None
+
+    @hook_impl
+    def after_catalog_created(self, catalog: DataCatalog) -> None:
+        self._catalog = catalog
+
+    @hook_impl
+    def after_dataset_loaded(self, dataset_name: str, data: Any) -> None:
+        import pandas as pd
+
+        if isinstance(data, pd.DataFrame) and self._catalog is not None:
+            dataset = self._catalog.get(dataset_name)
+            filepath = getattr(dataset, "_filepath", None)
+            protocol = getattr(dataset, "_protocol", "file")
+            if filepath is not None:
+                where = str(filepath) if protocol == "file" else f"{protocol}://{filepath}"
+                data.attrs["source"] = f"{where} (dataset {dataset_name})"

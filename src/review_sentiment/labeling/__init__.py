@@ -1,0 +1,1 @@
+"""Labeling: the workforces that label reviews and the Ground Truth output format they write."""

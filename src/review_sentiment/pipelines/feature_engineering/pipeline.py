@@ -1,0 +1,36 @@
+"""Output manifest (read with Spark) → stratified split → bigram and bigram TF-IDF features."""
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import build_bigram_features, build_tfidf_features, read_labeled_reviews, split_reviews
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                func=read_labeled_reviews,
+                inputs=["output_manifest@spark", "label_categories", "params:feature_engineering"],
+                outputs="labeled_reviews",
+                name="read_labeled_reviews",
+            ),
+            Node(
+                func=split_reviews,
+                inputs=["labeled_reviews", "params:feature_engineering"],
+                outputs=["train_reviews", "test_reviews"],
+                name="split_reviews",
+            ),
+            Node(
+                func=build_bigram_features,
+                inputs=["train_reviews", "test_reviews", "params:feature_engineering"],
+                outputs=["bigram_vectorizer", "bigram.train_features", "bigram.test_features"],
+                name="build_bigram_features",
+            ),
+            Node(
+                func=build_tfidf_features,
+                inputs=["bigram.train_features", "bigram.test_features"],
+                outputs=["tfidf_transformer", "tfidf.train_features", "tfidf.test_features"],
+                name="build_tfidf_features",
+            ),
+        ]
+    )

@@ -1,0 +1,65 @@
+"""Fixtures shared by the whole suite: one local Spark session, small review tables, the shared data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[1]
+# The workspace's real data sets (research-only licences: read from here, never copied in).
+SHARED_DATA = PROJECT.parent / "shared" / "data"
+
+
+def shared_data(relative: str) -> Path:
+    path = SHARED_DATA / relative
+    if not path.exists():
+        pytest.skip(f"{path} is not here: these tests use the workspace's shared data")
+    return path
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One `local[1]` session for every Spark test: starting a JVM takes seconds."""
+    from review_sentiment.hooks import start_spark
+
+    session = start_spark(
+        {
+            "spark.master": "local[1]",
+            "spark.ui.enabled": "false",
+            "spark.sql.shuffle.partitions": "2",
+            "spark.sql.execution.arrow.pyspark.enabled": "true",
+        }
+    )
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def raw_reviews() -> pd.DataFrame:
+    """Amazon Customer Reviews columns, with the HTML and duplicates real files have."""
+    return pd.DataFrame(
+        {
+            "marketplace": ["US"] * 6,
+            "review_id": ["R1", "R2", "R3", "R4", "R5", "R6"],
+            "product_category": ["Electronics"] * 6,
+            "star_rating": [5, 1, 3, 4, 5, 2],
+            "review_headline": ["Great", "Broke", "OK", "Nice", "Great", ""],
+            "review_body": [
+                "Works &#34;perfectly&#34;.<br /><br />Would buy again",
+                "Stopped working after a week",
+                "It does the job",
+                "Good value",
+                "Works &#34;perfectly&#34;.<br /><br />Would buy again",
+                "<br />",
+            ],
+        }
+    )
+
+
+@pytest.fixture(autouse=True)
+def _no_telemetry(monkeypatch):
+    monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
