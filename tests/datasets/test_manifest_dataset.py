@@ -70,7 +70,10 @@ def test_load_ignores_blank_lines_at_the_end_of_the_file(manifest_path):
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
-        (b'{"a":1}\n{"a":1}\n{"a" 1}\n', r"line 3 of {path}: not valid JSON \(Expecting ':' delimiter at column 6\)"),
+        (
+            b'{"a":1}\n{"a":1}\n{"a" 1}\n',
+            r"line 3 of {path}: not valid JSON \(Expecting ':' delimiter at column 6\)",
+        ),
         (b'{"a":1}\n[1, 2]\n', "line 2 of {path}: expected a JSON object, got list"),
         (b'{"a":1}\n"text"\n', "line 2 of {path}: expected a JSON object, got str"),
         (b'{"a":1}\n\n{"a":2}\n', r"line 2 of {path}: blank line"),
@@ -182,7 +185,9 @@ def _rename_refused(monkeypatch):
     monkeypatch.setattr(manifest_module.os, "replace", refuse)
 
 
-@pytest.mark.parametrize("failure", [_disk_full_halfway, _rename_refused], ids=["disk-full-halfway", "rename-refused"])
+@pytest.mark.parametrize(
+    "failure", [_disk_full_halfway, _rename_refused], ids=["disk-full-halfway", "rename-refused"]
+)
 def test_failed_write_keeps_previous_manifest_and_leaves_no_temp_file(
     monkeypatch, manifest_path, saved_manifest, failure
 ):
@@ -236,10 +241,14 @@ _KILLED_WRITER = textwrap.dedent(
 )
 
 
-def test_save_killed_midway_leaves_old_or_new_manifest_never_a_partial_one(manifest_path, saved_manifest):
+def test_save_killed_midway_leaves_old_or_new_manifest_never_a_partial_one(
+    manifest_path, saved_manifest
+):
     line_count = 50_000  # ~20 MB, so the write takes many GIL switch intervals
     package_root = str(Path(review_sentiment.__file__).parents[1])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+    # The writer must import the same review_sentiment as this test, wherever that is installed.
+    python_path = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": python_path}
 
     writer = subprocess.run(
         [sys.executable, "-c", _KILLED_WRITER, str(manifest_path), str(line_count)],
@@ -262,15 +271,16 @@ def test_save_killed_midway_leaves_old_or_new_manifest_never_a_partial_one(manif
 
 def test_versioned_save_keeps_every_version_and_loads_latest_or_pinned(manifest_path):
     first, second = [{"source": "first"}], [{"source": "second"}]
-    ManifestDataset(filepath=str(manifest_path), version=Version(None, "2026-01-01T00.00.00.000Z")).save(first)
-    ManifestDataset(filepath=str(manifest_path), version=Version(None, "2026-01-02T00.00.00.000Z")).save(second)
+    older, newer = "2026-01-01T00.00.00.000Z", "2026-01-02T00.00.00.000Z"
+    ManifestDataset(filepath=str(manifest_path), version=Version(None, older)).save(first)
+    ManifestDataset(filepath=str(manifest_path), version=Version(None, newer)).save(second)
 
     latest = ManifestDataset(filepath=str(manifest_path), version=Version(None, None)).load()
-    pinned = ManifestDataset(filepath=str(manifest_path), version=Version("2026-01-01T00.00.00.000Z", None)).load()
+    pinned = ManifestDataset(filepath=str(manifest_path), version=Version(older, None)).load()
 
     assert latest == second
     assert pinned == first
-    assert (manifest_path / "2026-01-01T00.00.00.000Z" / manifest_path.name).is_file()
+    assert (manifest_path / older / manifest_path.name).is_file()
 
 
 def test_versioned_load_error_names_the_versioned_file(manifest_path):
@@ -279,7 +289,8 @@ def test_versioned_load_error_names_the_versioned_file(manifest_path):
     version_file.write_bytes(b'{"a":1}\n42\n')
     dataset = ManifestDataset(filepath=str(manifest_path), version=Version(None, None))
 
-    with pytest.raises(ManifestError, match=f"line 2 of {version_file}: expected a JSON object, got int"):
+    expected = f"line 2 of {version_file}: expected a JSON object, got int"
+    with pytest.raises(ManifestError, match=expected):
         dataset.load()
 
 
@@ -329,32 +340,42 @@ def bucket(s3_client):
 
 
 def test_s3_round_trip_writes_json_lines_object(s3_credentials, s3_client, bucket):
-    dataset = ManifestDataset(filepath=f"s3://{bucket}/labeling/input.manifest", credentials=s3_credentials)
+    dataset = ManifestDataset(
+        filepath=f"s3://{bucket}/labeling/input.manifest", credentials=s3_credentials
+    )
 
     dataset.save(LINES)
     loaded = dataset.load()
 
     assert loaded == LINES
     body = s3_client.get_object(Bucket=bucket, Key="labeling/input.manifest")["Body"].read()
-    assert body.decode("utf-8").splitlines()[0] == '{"source":"Très bon produit, livraison rapide 👍","review_id":"r-1"}'
+    first_line = body.decode("utf-8").split("\n")[0]
+    assert first_line == '{"source":"Très bon produit, livraison rapide 👍","review_id":"r-1"}'
 
 
 def test_s3_load_error_names_the_s3_path_and_line(s3_credentials, s3_client, bucket):
     s3_client.put_object(Bucket=bucket, Key="out.manifest", Body=b'{"a":1}\n{"a":1,,}\n')
     dataset = ManifestDataset(filepath=f"s3://{bucket}/out.manifest", credentials=s3_credentials)
 
-    with pytest.raises(ManifestError, match=rf"line 2 of s3://{bucket}/out.manifest: not valid JSON \("):
+    expected = rf"line 2 of s3://{bucket}/out.manifest: not valid JSON \("
+    with pytest.raises(ManifestError, match=expected):
         dataset.load()
 
 
-def test_s3_load_of_missing_object_raises_dataset_error_naming_the_key(s3_credentials, bucket):
-    dataset = ManifestDataset(filepath=f"s3://{bucket}/missing.manifest", credentials=s3_credentials)
+def test_s3_load_of_missing_object_raises_dataset_error_naming_the_key(
+    s3_credentials, bucket
+):
+    dataset = ManifestDataset(
+        filepath=f"s3://{bucket}/missing.manifest", credentials=s3_credentials
+    )
 
     with pytest.raises(DatasetError, match=f"{bucket}/missing.manifest"):
         dataset.load()
 
 
-def test_catalog_entry_with_named_credentials_saves_versions_on_s3(s3_credentials, s3_client, bucket):
+def test_catalog_entry_with_named_credentials_saves_versions_on_s3(
+    s3_credentials, s3_client, bucket
+):
     catalog = DataCatalog.from_config(
         {
             "input_manifest": {

@@ -230,7 +230,8 @@ def _replace_file_atomically(path: str, payload: bytes) -> None:
         directory, f".{os.path.basename(target)}.{secrets.token_hex(8)}.tmp"
     )
     # os.open with 0o666 honours the umask like a plain open (mkstemp would force 0o600).
-    fd = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    fd = os.open(temp_path, flags, 0o666)
     try:
         with os.fdopen(fd, "wb") as temp_file:
             temp_file.write(payload)
