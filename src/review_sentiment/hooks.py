@@ -10,6 +10,8 @@ from typing import Any
 from kedro.framework.hooks import hook_impl
 from kedro.io import DataCatalog
 from kedro.pipeline import Node, Pipeline
+from kedro_mlflow.framework.hooks.mlflow_hook import MlflowHook
+from pydantic import BaseModel
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +79,25 @@ class AutologHooks:
             import mlflow
 
             mlflow.sklearn.autolog(disable=True)
+
+
+class TypedParamsMlflowHook(MlflowHook):
+    """kedro-mlflow's hook, logging typed parameters as their fields.
+
+    Kedro hands nodes validated Pydantic models; kedro-mlflow only flattens dicts, so it would
+    log each model as one truncated string. It gets plain dicts here; the nodes still get models.
+    Registered in settings.py in place of the plugin's own instance.
+    """
+
+    @hook_impl
+    def before_node_run(
+        self, node: Node, catalog: DataCatalog, inputs: dict[str, Any], is_async: bool
+    ) -> None:
+        plain = {
+            name: value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+            for name, value in inputs.items()
+        }
+        super().before_node_run(node=node, catalog=catalog, inputs=plain, is_async=is_async)
 
 
 class SourceNameHooks:

@@ -2,9 +2,17 @@
 
 from kedro.config import OmegaConfigLoader
 
-from review_sentiment.hooks import AutologHooks, SourceNameHooks, SparkHooks
+from review_sentiment.hooks import (
+    AutologHooks,
+    SourceNameHooks,
+    SparkHooks,
+    TypedParamsMlflowHook,
+)
 
-HOOKS = (SparkHooks(), AutologHooks(), SourceNameHooks())
+# kedro-mlflow's hook is replaced by a subclass that logs typed parameters field by field.
+# The distribution calls itself "kedro_mlflow" in its metadata, which is the name Kedro matches.
+DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow",)
+HOOKS = (TypedParamsMlflowHook(), SparkHooks(), AutologHooks(), SourceNameHooks())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

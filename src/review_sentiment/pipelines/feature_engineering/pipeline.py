@@ -23,13 +23,13 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 func=build_bigram_features,
                 inputs=["train_reviews", "test_reviews", "params:feature_engineering"],
-                outputs=["bigram_vectorizer", "bigram.train_features", "bigram.test_features"],
+                outputs=["bigram_vectorizer", "bigram_train_features", "bigram_test_features"],
                 name="build_bigram_features",
             ),
             Node(
                 func=build_tfidf_features,
-                inputs=["bigram.train_features", "bigram.test_features"],
-                outputs=["tfidf_transformer", "tfidf.train_features", "tfidf.test_features"],
+                inputs=["bigram_train_features", "bigram_test_features"],
+                outputs=["tfidf_transformer", "tfidf_train_features", "tfidf_test_features"],
                 name="build_tfidf_features",
             ),
         ]

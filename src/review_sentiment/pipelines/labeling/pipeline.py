@@ -11,7 +11,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 func=label_reviews,
                 inputs=["input_manifest", "label_categories", "params:labeling"],
-                outputs="output_manifest",
+                outputs="output_manifest@lines",
                 name="label_reviews",
             ),
         ]

@@ -1,0 +1,34 @@
+# Set-up and day-to-day commands. `make run` installs everything into .venv and runs the whole
+# flow on the bundled data; `make test` runs the test suite. CI (.ci/run) runs exactly these.
+
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+export KEDRO_DISABLE_TELEMETRY := 1
+export SPARK_LOCAL_IP := 127.0.0.1
+
+.PHONY: install run test viz bench serve
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install -e ".[test]"
+	touch $@
+
+run: install
+	$(BIN)/kedro run
+
+test: install
+	$(BIN)/python -m pytest
+
+viz: install
+	$(BIN)/kedro viz build
+
+bench: install
+	$(BIN)/python bench/pipeline_overhead.py
+
+serve: install
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m review_sentiment.serving \
+		--model-uri models:/review-sentiment@champion --tracking-uri sqlite:///mlruns.db --port 5001
