@@ -36,6 +36,8 @@ def make_kedro_project(root: Path, raw_csv: Path) -> Path:
     project = root / "kedro_project"
     shutil.copytree(PROJECT / "conf", project / "conf", ignore=shutil.ignore_patterns("credentials*"))
     shutil.copy(PROJECT / "pyproject.toml", project / "pyproject.toml")
+    # Kedro insists on a src/ inside the project; the package itself comes from the install.
+    (project / "src").mkdir()
     for layer in ("01_raw", "03_primary", "04_feature", "05_model_input", "08_reporting"):
         (project / "data" / layer).mkdir(parents=True, exist_ok=True)
     params_file = project / "conf" / "base" / "parameters_data_extraction.yml"
@@ -71,7 +73,7 @@ def main() -> None:
         pd.concat(pd.read_csv(path) for path in sorted(REVIEWS.glob("*.csv"))).to_csv(raw_csv, index=False)
         project = make_kedro_project(root, raw_csv)
         kedro = [str(bin_dir / "kedro"), "run", "--pipelines", PIPELINES,
-                 "--runtime-params", f"raw_reviews_path={raw_csv}"]
+                 "--params", f"raw_reviews_path={raw_csv}"]
         plain = [sys.executable, str(PROJECT / "bench" / "plain_seed.py"), str(raw_csv), str(root / "plain")]
 
         kedro_times, plain_times = [], []

@@ -58,6 +58,12 @@ def start_spark(spark_conf: dict[str, Any]):
     return spark
 
 
+# MLflow 3.17's sklearn autologging copies a sparse training matrix into a dense array
+# (mlflow.sklearn._create_dataset calls X.toarray() even with log_datasets=False): 16,000 reviews
+# by 218,000 bigrams would need 28 GB. Above this size autologging is skipped for the node.
+AUTOLOG_DENSE_LIMIT_BYTES = 512 * 2**20
+
+
 class AutologHooks:
     """Turns MLflow's scikit-learn autologging on for nodes tagged `autolog`.
 
@@ -67,11 +73,26 @@ class AutologHooks:
     """
 
     @hook_impl
-    def before_node_run(self, node: Node) -> None:
-        if "autolog" in node.tags:
-            import mlflow
+    def before_node_run(self, node: Node, inputs: dict[str, Any]) -> None:
+        if "autolog" not in node.tags:
+            return
+        import mlflow
 
-            mlflow.sklearn.autolog(log_models=False, log_datasets=False, silent=True)
+        too_big = {
+            name: _dense_bytes(value)
+            for name, value in inputs.items()
+            if _dense_bytes(value) > AUTOLOG_DENSE_LIMIT_BYTES
+        }
+        if too_big:
+            logger.warning(
+                "Autologging skipped for %s: MLflow would copy %s into a dense array "
+                "(limit %d MiB); params and test metrics are still logged",
+                node.name,
+                ", ".join(f"{name} ({size / 2**20:,.0f} MiB)" for name, size in too_big.items()),
+                AUTOLOG_DENSE_LIMIT_BYTES // 2**20,
+            )
+            return
+        mlflow.sklearn.autolog(log_models=False, log_datasets=False, silent=True)
 
     @hook_impl
     def after_node_run(self, node: Node) -> None:
@@ -79,6 +100,15 @@ class AutologHooks:
             import mlflow
 
             mlflow.sklearn.autolog(disable=True)
+
+
+def _dense_bytes(value: Any) -> int:
+    from scipy.sparse import issparse
+
+    if not issparse(value):
+        return 0
+    rows, columns = value.shape
+    return rows * columns * value.dtype.itemsize
 
 
 class TypedParamsMlflowHook(MlflowHook):

@@ -47,7 +47,7 @@ def as_text_model(*fitted_steps: tuple[str, Any]) -> Pipeline:
 
     No step is refitted. No input-adapter step is added: the signature from
     `text_model_signature` makes MLflow hand the pipeline a 1-D array of texts for every
-    scoring payload, so the pickle holds only scikit-learn types (see that function).
+    scoring payload, so the saved model holds only scikit-learn types (see that function).
 
     Raises:
         ValueError: no steps, a step that is not fitted, or a last step that does not predict
@@ -111,7 +111,8 @@ def register_and_promote(
 ) -> Registration:
     """Logs `model` in the active run, registers it as a new version of `model_name`, and points
     `alias` at it only if its test macro-F1 strictly beats the current champion's (or there is
-    no champion). The champion is re-scored on the same texts, not trusted from its tag.
+    no champion). The champion is re-scored on the same texts, not trusted from its tag. If that
+    fails, the new version stays registered without the alias.
 
     Raises:
         RegistrationError: no active MLflow run, or the champion cannot be scored.
@@ -135,6 +136,9 @@ def register_and_promote(
         signature=text_model_signature(),
         input_example=text_input_example(example_texts),
         registered_model_name=model_name,
+        # skops, not pickle: loading it cannot run arbitrary code, and the pipeline holds only
+        # scikit-learn types, which skops trusts. (MLflow picks cloudpickle on Databricks.)
+        serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_SKOPS,
         # Stated, not inferred: inference runs the model in a subprocess (~3 s per model here)
         # and pins whatever the training process had imported (pytest, rich, ...).
         pip_requirements=mlflow.sklearn.get_default_pip_requirements(include_skops=True),

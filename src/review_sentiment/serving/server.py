@@ -115,15 +115,15 @@ class LocalModelServer:
             "-m", self.model_uri, "--env-manager", "local",
             "-h", self.host, "-p", str(self.port),
         ]  # fmt: skip
-        self._process = subprocess.Popen(
-            command,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=self._output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so stop() reaches the uvicorn child too
-        )
         try:
+            self._process = subprocess.Popen(
+                command,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=self._output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: stop() reaches the uvicorn child too
+            )
             self._wait_until_ready()
         except BaseException:
             self.stop()
@@ -134,16 +134,15 @@ class LocalModelServer:
         """Stops the server's whole process group: SIGTERM, then SIGKILL after `stop_timeout`.
         Safe to call twice or before start()."""
         process, self._process = self._process, None
-        if process is None:
-            return
-        group = process.pid  # start_new_session made the server its group's leader
-        _signal_group(group, signal.SIGTERM)
-        deadline = time.monotonic() + self.stop_timeout
-        while _group_alive(group, process) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if _group_alive(group, process):
-            _signal_group(group, signal.SIGKILL)
-            process.wait(timeout=5)
+        if process is not None:
+            group = process.pid  # start_new_session made the server its group's leader
+            _signal_group(group, signal.SIGTERM)
+            deadline = time.monotonic() + self.stop_timeout
+            while _group_alive(group, process) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if _group_alive(group, process):
+                _signal_group(group, signal.SIGKILL)
+                process.wait(timeout=5)
         if self._output is not None:
             self._output.close()
             self._output = None
@@ -223,10 +222,10 @@ def _signal_group(group: int, signum: int) -> None:
 
 def _group_alive(group: int, leader: subprocess.Popen) -> bool:
     leader.poll()  # reap the leader if it exited, or it lingers as a zombie member of the group
-    return bool(group_members(group))
+    return bool(_group_members(group))
 
 
-def group_members(group: int) -> list[int]:
+def _group_members(group: int) -> list[int]:
     """Live (non-zombie) processes in process group `group`: from /proc on Linux, else a probe."""
     proc = Path("/proc")
     if not (proc / "self" / "stat").exists():

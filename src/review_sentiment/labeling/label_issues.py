@@ -1,0 +1,117 @@
+"""Finds labels in a labeled set that are likely wrong (cleanlab's confident learning on out-of-sample
+probabilities from the project's bigram model), worst first, as a queue for people to review.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from cleanlab.filter import find_label_issues as cleanlab_find_label_issues
+from cleanlab.rank import get_label_quality_scores
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.pipeline import Pipeline as SklearnPipeline
+
+ISSUE_COLUMNS = ("position", "text", "given_label", "suggested_label", "label_quality")
+
+
+def find_label_issues(
+    texts: list[str],
+    labels: list[str],
+    classes: list[str],
+    *,
+    cv_folds: int = 5,
+    seed: int = 42,
+) -> pd.DataFrame:
+    """The examples whose given label is likely wrong, worst first.
+
+    Every example is scored by a model that never saw it: `cv_folds`-fold cross-validated
+    probabilities from bigram counts and logistic regression. cleanlab's confident learning
+    (`filter_by="prune_by_noise_rate"`) picks the issues; label_quality is cleanlab's
+    self-confidence, the out-of-sample probability of the given label (0 = surely wrong), and
+    suggested_label the most probable class.
+
+    Returns:
+        One row per likely error, lowest label_quality first: position (index into `texts`),
+        text, given_label, suggested_label, label_quality. Empty when none is found.
+
+    Raises:
+        ValueError: texts and labels of different lengths, fewer than two distinct classes,
+            cv_folds below 2, a label not in `classes`, or a class with fewer than `cv_folds`
+            examples (each fold must see every class).
+    """
+    _check_inputs(texts, labels, classes, cv_folds)
+    label_ids = np.array([classes.index(label) for label in labels])
+    pred_probs = cross_val_predict(
+        issue_model(),
+        np.asarray(texts, dtype=object),
+        label_ids,
+        cv=StratifiedKFold(n_splits=cv_folds, shuffle=True, random_state=seed),
+        method="predict_proba",
+    )
+    issues = cleanlab_find_label_issues(
+        label_ids, pred_probs, return_indices_ranked_by="self_confidence", n_jobs=1
+    )
+    quality = get_label_quality_scores(label_ids, pred_probs, method="self_confidence")
+    suggested = pred_probs.argmax(axis=1)
+    frame = pd.DataFrame(
+        {
+            "position": issues.astype(int),
+            "text": [texts[i] for i in issues],
+            "given_label": [labels[i] for i in issues],
+            "suggested_label": [classes[j] for j in suggested[issues]],
+            "label_quality": quality[issues].astype(float),
+        },
+        columns=list(ISSUE_COLUMNS),
+    )
+    # cleanlab already ranks by self-confidence; a stable sort makes the order explicit.
+    return frame.sort_values("label_quality", kind="stable").reset_index(drop=True)
+
+
+def issue_model() -> SklearnPipeline:
+    """Text → class probabilities: the project's uni- and bigram counts and logistic regression,
+    whose log-loss fit gives probabilities cleanlab can threshold without further calibration."""
+    return SklearnPipeline(
+        [
+            ("vectorizer", CountVectorizer(ngram_range=(1, 2))),
+            ("classifier", LogisticRegression(max_iter=1000)),
+        ]
+    )
+
+
+def to_review_queue(issues: pd.DataFrame) -> list[dict]:
+    """The issues as JSON-ready rows (plain ints, floats and strings), worst first."""
+    return [
+        {
+            "position": int(row.position),
+            "text": str(row.text),
+            "given_label": str(row.given_label),
+            "suggested_label": str(row.suggested_label),
+            "label_quality": float(row.label_quality),
+        }
+        for row in issues.loc[:, list(ISSUE_COLUMNS)].itertuples(index=False)
+    ]
+
+
+def _check_inputs(texts: list[str], labels: list[str], classes: list[str], cv_folds: int) -> None:
+    if len(texts) != len(labels):
+        raise ValueError(f"got {len(texts)} texts but {len(labels)} labels; they must pair up")
+    if len(classes) < 2 or len(set(classes)) != len(classes):
+        raise ValueError(f"classes must be two or more distinct names, got {classes}")
+    if cv_folds < 2:
+        raise ValueError(f"cv_folds must be 2 or more, got {cv_folds}")
+    known = set(classes)
+    for position, label in enumerate(labels):
+        if label not in known:
+            raise ValueError(
+                f"label {label!r} at position {position} is not one of {', '.join(classes)}"
+            )
+    counts = pd.Series(labels, dtype=object).value_counts().reindex(classes, fill_value=0)
+    too_few = counts[counts < cv_folds]
+    if not too_few.empty:
+        raise ValueError(
+            f"every class needs at least cv_folds={cv_folds} examples for out-of-sample "
+            f"probabilities; too few: {', '.join(f'{name} ({n})' for name, n in too_few.items())}. "
+            "Label more, lower cv_folds, or leave the class out of classes"
+        )

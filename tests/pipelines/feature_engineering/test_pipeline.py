@@ -1,0 +1,70 @@
+"""feature_engineering + training slice: an output manifest in, two scored models and a champion out."""
+
+import json
+
+import mlflow
+import pytest
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
+from kedro_datasets.pickle import PickleDataset
+
+from review_sentiment.params import FeatureParams, TrainingParams
+from review_sentiment.pipelines import feature_engineering, training
+
+CLASSES = ["positive", "negative", "neutral"]
+WORDS = {"positive": "great lovely", "negative": "awful broken", "neutral": "okay average"}
+
+
+@pytest.fixture
+def manifest_lines(spark, tmp_path):
+    path = tmp_path / "output.manifest"
+    with path.open("w") as out:
+        for label, words in WORDS.items():
+            for i in range(20):
+                out.write(json.dumps({
+                    "source": f"{words} review {i}",
+                    "sentiment": CLASSES.index(label),
+                    "sentiment-metadata": {"class-name": label, "confidence": 1.0,
+                                           "human-annotated": "no",
+                                           "type": "groundtruth/text-classification"},
+                }) + "\n")
+    return spark.read.text(str(path))
+
+
+@pytest.fixture
+def tracking(tmp_path):
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlruns.db'}")
+    experiment = mlflow.create_experiment("slice", artifact_location=(tmp_path / "art").as_uri())
+    yield experiment
+    mlflow.set_tracking_uri(None)
+
+
+def test_manifest_to_registered_champion(manifest_lines, tracking, tmp_path):
+    # Kept on disk: the runner frees in-memory intermediate data once no node needs it.
+    kept = {
+        name: PickleDataset(filepath=str(tmp_path / f"{name}.pkl"))
+        for name in ("train_reviews", "test_reviews", "bigram_metrics", "tfidf_metrics")
+    }
+    catalog = DataCatalog(
+        {
+            **kept,
+            "output_manifest@spark": MemoryDataset(manifest_lines, copy_mode="assign"),
+            "label_categories": MemoryDataset({"labels": [{"label": c} for c in CLASSES]}),
+            "params:feature_engineering": MemoryDataset(FeatureParams(test_size=0.25, seed=1)),
+            "params:training": MemoryDataset(TrainingParams(registered_model_name="slice-model")),
+            "params:training.classifier": MemoryDataset(TrainingParams().classifier),
+        }
+    )
+    pipeline = feature_engineering.create_pipeline() + training.create_pipeline()
+
+    with mlflow.start_run(experiment_id=tracking):
+        outputs = SequentialRunner().run(pipeline, catalog)
+
+    test_reviews = catalog.load("test_reviews")
+    assert len(test_reviews) == 15 and len(catalog.load("train_reviews")) == 45
+    assert set(catalog.load("bigram_metrics")) >= {"accuracy", "macro_f1", "recall_neutral"}
+    assert set(catalog.load("tfidf_metrics")) >= {"accuracy", "macro_f1", "precision_positive"}
+    registration = outputs["model_registration"].load()
+    assert registration["promoted"] and registration["champion_version"] == 1
+    champion = mlflow.sklearn.load_model("models:/slice-model@champion")
+    assert list(champion.predict(test_reviews["text"])) == test_reviews["label"].tolist()

@@ -1,0 +1,121 @@
+"""LocalModelServer against the real `mlflow models serve` scoring server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import uuid
+
+import pytest
+import requests
+
+from review_sentiment.serving import LocalModelServer, ServerStartError
+from tests.serving import PROBE_LABELS, PROBE_TEXTS, processes_with_env, registered_champion
+
+MARKER = "REVIEW_SENTIMENT_TEST_SERVER"
+
+
+@pytest.fixture(scope="module")
+def champion(tmp_path_factory):
+    """(model URI, tracking URI) of a champion in a registry under a temporary directory."""
+    return registered_champion(tmp_path_factory.mktemp("server"))
+
+
+@pytest.fixture(scope="module")
+def served(champion):
+    """One scoring server for the module: it takes about 10 s to start."""
+    model_uri, tracking_uri = champion
+    with LocalModelServer(model_uri, tracking_uri=tracking_uri) as server:
+        yield server
+
+
+@pytest.fixture
+def marked(monkeypatch):
+    """A unique environment value every process started by this test inherits, so the test can
+    find them all afterwards, whatever their process group."""
+    value = uuid.uuid4().hex
+    monkeypatch.setenv(MARKER, value)
+    return value
+
+
+PAYLOADS = {
+    "inputs": {"inputs": PROBE_TEXTS},
+    "dataframe_split": {"dataframe_split": {"columns": ["text"], "data": [[text] for text in PROBE_TEXTS]}},
+    "dataframe_records": {"dataframe_records": [{"text": text} for text in PROBE_TEXTS]},
+}
+
+
+@pytest.mark.parametrize("payload", PAYLOADS.values(), ids=PAYLOADS.keys())
+def test_served_model_gives_one_correct_label_per_row(served, payload):
+    response = requests.post(f"{served.url}/invocations", json=payload, timeout=30)
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {"predictions": PROBE_LABELS}
+
+
+def test_server_listens_on_loopback_at_a_chosen_port(served):
+    response = requests.get(f"{served.url}/ping", timeout=5)
+
+    assert served.url.startswith("http://127.0.0.1:")
+    assert served.port > 0
+    assert response.status_code == 200
+
+
+def test_stop_leaves_no_process_behind(champion, marked):
+    model_uri, tracking_uri = champion
+    server = LocalModelServer(model_uri, tracking_uri=tracking_uri).start()
+    started = processes_with_env(MARKER, marked)
+
+    server.stop()
+
+    assert len(started) >= 2  # `mlflow models serve` and the uvicorn it starts
+    assert processes_with_env(MARKER, marked) == []
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{server.url}/ping", timeout=5)
+
+
+def test_start_failure_names_the_model_and_shows_the_server_output(champion, marked):
+    _, tracking_uri = champion
+    server = LocalModelServer("models:/no-such-model/1", tracking_uri=tracking_uri, startup_timeout=60)
+
+    with pytest.raises(ServerStartError, match="no-such-model") as failure:
+        server.start()
+
+    assert "RESOURCE_DOES_NOT_EXIST" in str(failure.value) or "not found" in str(failure.value)
+    assert processes_with_env(MARKER, marked) == []
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "example.com"])
+def test_non_loopback_host_is_refused_without_allow_remote(host):
+    with pytest.raises(ValueError, match="allow_remote"):
+        LocalModelServer("models:/m@champion", tracking_uri="sqlite:///unused.db", host=host)
+
+
+def test_command_line_serves_until_interrupted_then_stops_cleanly(champion, marked):
+    model_uri, tracking_uri = champion
+    command = [
+        sys.executable, "-m", "review_sentiment.serving",
+        "--model-uri", model_uri, "--tracking-uri", tracking_uri, "--port", "0",
+    ]  # fmt: skip
+    cli = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        banner = cli.stdout.readline()  # printed once the server answers
+        if not banner:
+            pytest.fail(f"the command printed no banner; stderr:\n{cli.stderr.read()}")
+        url = banner.split(" at ")[1].split()[0].removesuffix("/invocations")
+        answer = requests.post(f"{url}/invocations", json={"inputs": PROBE_TEXTS[:1]}, timeout=30)
+
+        os.killpg(cli.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        out, err = cli.communicate(timeout=60)
+    finally:
+        if cli.poll() is None:
+            os.killpg(cli.pid, signal.SIGKILL)
+
+    assert answer.json() == {"predictions": PROBE_LABELS[:1]}
+    assert cli.returncode == 0, err
+    assert "Stopped." in out
+    assert processes_with_env(MARKER, marked) == []

@@ -1,0 +1,116 @@
+"""The whole flow as a user runs it: `kedro run` on the bundled sample in a fresh project folder,
+then the registry, the served champion, a pipeline on its own, one node, and kedro-viz."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import mlflow
+import pytest
+import requests
+
+from review_sentiment.serving import LocalModelServer
+
+PROJECT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+CLASSES = {"positive", "negative", "neutral"}
+
+pytestmark = pytest.mark.e2e
+
+
+def kedro(project: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "SPARK_LOCAL_IP": "127.0.0.1",
+           "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run([str(BIN / "kedro"), *args], cwd=project, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+    assert done.returncode == 0, f"kedro {' '.join(args)} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    return done
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    """A copy of the project as a user clones it (conf, bundled raw data), run once end to end."""
+    root = tmp_path_factory.mktemp("project")
+    shutil.copytree(PROJECT / "conf", root / "conf", ignore=shutil.ignore_patterns("credentials*"))
+    shutil.copy(PROJECT / "pyproject.toml", root / "pyproject.toml")
+    shutil.copytree(PROJECT / "data", root / "data",
+                    ignore=lambda folder, names: [n for n in names if n.endswith((".pkl", ".manifest", ".json", ".png", ".html"))])
+    (root / "src").mkdir()  # Kedro wants one; the package comes from the installed project
+    kedro(root, "run")
+    return root
+
+
+@pytest.fixture(scope="module")
+def tracking_uri(project) -> str:
+    uri = f"sqlite:///{project / 'mlruns.db'}"
+    mlflow.set_tracking_uri(uri)
+    yield uri
+    mlflow.set_tracking_uri(None)
+
+
+def test_run_registers_a_champion_with_a_signature(project, tracking_uri):
+    client = mlflow.MlflowClient()
+
+    champion = client.get_model_version_by_alias("review-sentiment", "champion")
+    model = mlflow.models.get_model_info(f"models:/review-sentiment/{champion.version}")
+
+    assert int(champion.version) == 1
+    assert model.signature is not None and model.signature.inputs is not None
+    assert (project / "data/03_primary/output.manifest").exists()
+    smoke = (project / "data/08_reporting/deployment_smoke_test.json").read_text()
+    assert '"reviews": 5' in smoke
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"inputs": ["Great coffee, will buy again", "Stale and tasteless", "It is tea"]},
+        {"dataframe_split": {"columns": ["text"],
+                             "data": [["Great coffee, will buy again"], ["Stale and tasteless"], ["It is tea"]]}},
+        {"dataframe_records": [{"text": "Great coffee, will buy again"}, {"text": "Stale and tasteless"},
+                               {"text": "It is tea"}]},
+    ],
+    ids=["inputs", "dataframe_split", "dataframe_records"],
+)
+def test_served_champion_answers_one_label_per_row(served, payload):
+    response = requests.post(f"{served}/invocations", json=payload, timeout=30)
+
+    assert response.status_code == 200, response.text
+    predictions = response.json()["predictions"]
+    assert len(predictions) == 3
+    assert set(predictions) <= CLASSES
+
+
+@pytest.fixture(scope="module")
+def served(project, tracking_uri):
+    with LocalModelServer("models:/review-sentiment@champion", tracking_uri=tracking_uri) as server:
+        yield server.url
+
+
+def test_training_runs_on_its_own_and_keeps_a_better_or_equal_champion(project, tracking_uri):
+    kedro(project, "run", "--pipelines", "training")
+
+    client = mlflow.MlflowClient()
+    versions = client.search_model_versions("name='review-sentiment'")
+    # Same data, same seed: the new version is no better, so the champion stays at version 1.
+    assert len(versions) == 2
+    assert int(client.get_model_version_by_alias("review-sentiment", "champion").version) == 1
+
+
+def test_a_single_node_runs_by_name(project):
+    manifest = project / "data/03_primary/input.manifest"
+    manifest.unlink()
+
+    kedro(project, "run", "--nodes", "build_input_manifest")
+
+    assert manifest.exists() and manifest.read_text().count("\n") > 900
+
+
+def test_kedro_viz_builds_the_lineage_site(project):
+    kedro(project, "viz", "build")
+
+    assert (project / "build" / "index.html").exists()

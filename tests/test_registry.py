@@ -1,0 +1,165 @@
+"""The model lifecycle against a real SQLite-backed MLflow registry in a temporary directory."""
+
+from __future__ import annotations
+
+import mlflow
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.linear_model import SGDClassifier
+
+from review_sentiment.registry import RegistrationError, as_text_model, register_and_promote
+from tests.serving import (
+    PROBE_LABELS,
+    PROBE_TEXTS,
+    TEST_LABELS,
+    TEST_TEXTS,
+    TRAIN_LABELS,
+    TRAIN_TEXTS,
+    fit_text_model,
+    local_mlflow,
+    register,
+)
+
+ROTATED = {"positive": "negative", "negative": "neutral", "neutral": "positive"}
+
+
+@pytest.fixture(scope="module")
+def experiment_id(tmp_path_factory):
+    """One registry for the module (creating its tables takes seconds); each test uses its own
+    registered model name, so the tests stay independent."""
+    with local_mlflow(tmp_path_factory.mktemp("registry")) as experiment:
+        yield experiment
+
+
+@pytest.fixture(scope="module")
+def good_model():
+    return fit_text_model(TRAIN_TEXTS, TRAIN_LABELS)  # macro-F1 1.0 on TEST
+
+
+@pytest.fixture(scope="module")
+def weak_model():
+    # One training review per class: macro-F1 about 0.67 on TEST.
+    return fit_text_model(TRAIN_TEXTS[::8], TRAIN_LABELS[::8])
+
+
+@pytest.fixture(scope="module")
+def wrong_model():
+    # Trained on systematically wrong labels: macro-F1 0 on TEST.
+    return fit_text_model(TRAIN_TEXTS, [ROTATED[label] for label in TRAIN_LABELS])
+
+
+def test_first_registration_becomes_champion(experiment_id, weak_model):
+    registration = register(weak_model, "first", experiment_id)
+
+    assert registration.promoted
+    assert (registration.version, registration.champion_version) == (1, 1)
+    assert registration.model_uri == "models:/first/1"
+    assert registration.previous_champion_version is None
+    assert registration.previous_champion_macro_f1 is None
+    assert MlflowClient().get_model_version_by_alias("first", "champion").version == 1
+
+
+def test_worse_model_does_not_take_the_alias(experiment_id, good_model, wrong_model):
+    champion = register(good_model, "worse", experiment_id)
+
+    registration = register(wrong_model, "worse", experiment_id)
+
+    assert not registration.promoted
+    assert registration.version == 2
+    assert registration.macro_f1 < champion.macro_f1
+    assert registration.previous_champion_version == 1
+    assert registration.previous_champion_macro_f1 == pytest.approx(champion.macro_f1)
+    assert registration.champion_version == 1
+    assert MlflowClient().get_model_version_by_alias("worse", "champion").version == 1
+
+
+def test_better_model_takes_the_alias(experiment_id, weak_model, good_model):
+    champion = register(weak_model, "better", experiment_id)
+
+    registration = register(good_model, "better", experiment_id)
+
+    assert registration.promoted
+    assert registration.macro_f1 > champion.macro_f1
+    assert registration.previous_champion_version == 1
+    assert registration.champion_version == 2
+    assert MlflowClient().get_model_version_by_alias("better", "champion").version == 2
+
+
+def test_equally_good_model_does_not_take_the_alias(experiment_id, good_model):
+    register(good_model, "tie", experiment_id)
+
+    registration = register(good_model, "tie", experiment_id)
+
+    assert not registration.promoted
+    assert registration.macro_f1 == registration.previous_champion_macro_f1
+    assert MlflowClient().get_model_version_by_alias("tie", "champion").version == 1
+
+
+def test_version_is_tagged_with_its_test_macro_f1(experiment_id, weak_model):
+    registration = register(weak_model, "tagged", experiment_id)
+
+    version = MlflowClient().get_model_version("tagged", str(registration.version))
+
+    assert float(version.tags["macro_f1"]) == pytest.approx(registration.macro_f1, abs=1e-6)
+    assert 0.5 < registration.macro_f1 < 0.9  # weak, not perfect: the score is really computed
+
+
+def test_logged_model_has_a_text_signature_and_example(experiment_id, good_model):
+    registration = register(good_model, "signed", experiment_id)
+
+    info = mlflow.models.get_model_info(registration.model_uri)
+    served_like = mlflow.pyfunc.load_model(registration.model_uri)
+    labels = served_like.predict(pd.DataFrame({"text": PROBE_TEXTS}))
+
+    assert info.signature is not None
+    assert info.signature.inputs.to_dict() == [
+        {"type": "tensor", "tensor-spec": {"dtype": "str", "shape": (-1,)}}  # 1-D array of texts
+    ]
+    assert info.saved_input_example_info is not None
+    assert list(labels) == PROBE_LABELS  # one label per row of a table, not one per column
+
+
+def test_registering_outside_a_run_fails_and_registers_nothing(experiment_id, good_model):
+    with pytest.raises(RegistrationError, match="active MLflow run"):
+        register_and_promote(
+            good_model,
+            model_name="no-run",
+            test_texts=TEST_TEXTS,
+            test_labels=TEST_LABELS,
+            example_texts=TRAIN_TEXTS[:1],
+        )
+
+    assert MlflowClient().search_registered_models(filter_string="name = 'no-run'") == []
+
+
+def test_test_set_of_mismatched_lengths_is_refused(experiment_id, good_model):
+    with (
+        mlflow.start_run(experiment_id=experiment_id),
+        pytest.raises(ValueError, match="12 texts and 11 labels"),
+    ):
+        register_and_promote(
+            good_model,
+            model_name="mismatch",
+            test_texts=TEST_TEXTS,
+            test_labels=TEST_LABELS[:-1],
+            example_texts=TRAIN_TEXTS[:1],
+        )
+
+
+def test_text_model_labels_texts_with_the_fitted_steps():
+    vectorizer = CountVectorizer(ngram_range=(1, 2)).fit(TRAIN_TEXTS)
+    classifier = SGDClassifier(random_state=0).fit(vectorizer.transform(TRAIN_TEXTS), TRAIN_LABELS)
+
+    model = as_text_model(("vectorizer", vectorizer), ("classifier", classifier))
+
+    assert list(model.predict(PROBE_TEXTS)) == PROBE_LABELS
+    assert model.named_steps["vectorizer"] is vectorizer  # wrapped, not refitted
+
+
+def test_text_model_refuses_an_unfitted_step():
+    vectorizer = CountVectorizer(ngram_range=(1, 2)).fit(TRAIN_TEXTS)
+
+    with pytest.raises(ValueError, match="step 'classifier' .*not fitted"):
+        as_text_model(("vectorizer", vectorizer), ("classifier", SGDClassifier()))
