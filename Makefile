@@ -7,7 +7,10 @@ BIN := $(VENV)/bin
 export KEDRO_DISABLE_TELEMETRY := 1
 export SPARK_LOCAL_IP := 127.0.0.1
 
-.PHONY: install run test viz bench serve
+# Browser tests drive Debian's chromium; apt-get needs root (or SUDO=sudo).
+SUDO ?=
+
+.PHONY: install browser run test viz bench serve label
 
 install: $(VENV)/.installed
 
@@ -20,7 +23,10 @@ $(VENV)/.installed: pyproject.toml
 run: install
 	$(BIN)/kedro run
 
-test: install
+browser:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+
+test: install browser
 	$(BIN)/python -m pytest
 
 viz: install
@@ -32,3 +38,8 @@ bench: install
 serve: install
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m review_sentiment.serving \
 		--model-uri models:/review-sentiment@champion --tracking-uri sqlite:///mlruns.db --port 5001
+
+label: install
+	$(BIN)/python -m review_sentiment.labeling serve --manifest data/03_primary/input.manifest \
+		--instructions data/03_primary/instructions.html --categories data/03_primary/label_categories.json \
+		--store data/03_primary/labels.db

@@ -1,0 +1,311 @@
+"""The people workforce: a small server-rendered web app where annotators label reviews one by one.
+
+Every answer is committed to a `LabelStore` before the next review is shown. Review text is user
+content and always escaped; a Content-Security-Policy only lets the page's own nonce'd script run;
+every form carries a per-session CSRF token. Time per item runs from the server rendering the page
+to the server receiving the answer, carried in a signed hidden field (no client clock involved).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from os import PathLike
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import jinja2
+from fastapi import FastAPI, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from itsdangerous import BadSignature, URLSafeSerializer
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+from review_sentiment.datasets.manifest import parse_manifest
+from review_sentiment.labeling.ground_truth import label_classes
+from review_sentiment.labeling.store import AlreadyAnswered, LabelStore, item_key
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+MAX_NAME_LENGTH = 64
+SESSION_COOKIE = "labeling_session"
+# Keys 1-9 choose a class; S skips; U and Backspace undo.
+_CLASS_KEYS = "123456789"
+
+
+def create_app(  # noqa: PLR0913
+    *,
+    manifest_path: str | PathLike,
+    instructions_path: str | PathLike,
+    label_categories_path: str | PathLike,
+    store_path: str | PathLike,
+    per_item: int = 1,
+    priority_path: str | PathLike | None = None,
+    allowed_hosts: Sequence[str] = LOOPBACK_HOSTS,
+    secret_key: str | None = None,
+) -> FastAPI:
+    """The labeling app over the items of an input manifest.
+
+    Args:
+        manifest_path: Ground Truth input manifest (JSON Lines with `source`, ideally `review_id`).
+        instructions_path: worker instructions as an HTML fragment (trusted project output: shown
+            as is; the page's CSP still blocks its scripts, inline styles and foreign images).
+        label_categories_path: Ground Truth label categories JSON; buttons follow its order.
+        store_path: the SQLite label store; created if missing, resumed if present.
+        per_item: how many people label each item.
+        priority_path: JSON list of item keys to label first (e.g. the least certain ones), in
+            that order; read at start.
+        allowed_hosts: Host headers served; the loopback names by default, which also stops DNS
+            rebinding. `["*"]` for a server reached from other machines.
+        secret_key: signs the session cookie and the per-item tickets; by default a random
+            secret kept in the store, so sessions survive restarts.
+
+    Raises:
+        ManifestError: a manifest line is not a JSON object.
+        ValueError: bad label categories, `per_item` < 1, or priority keys not in the manifest.
+    """
+    if per_item < 1:
+        raise ValueError(f"per_item must be 1 or more, got {per_item}")
+    lines = parse_manifest(Path(manifest_path).read_bytes(), str(manifest_path))
+    classes = label_classes(json.loads(Path(label_categories_path).read_text(encoding="utf-8")))
+    instructions = Path(instructions_path).read_text(encoding="utf-8")
+    store = LabelStore(store_path)
+    try:
+        store.add_items(lines)
+        priority = _read_priority(priority_path, {item_key(line) for line in lines})
+    except BaseException:
+        store.close()
+        raise
+    secret_key = secret_key or store.secret("labeling-app")
+    tickets = URLSafeSerializer(secret_key, salt="labeling-ticket")
+    templates = Jinja2Templates(
+        env=jinja2.Environment(
+            loader=jinja2.PackageLoader("review_sentiment.labeling", "templates"),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+        )
+    )
+    buttons = [
+        {"class_name": name, "key": _CLASS_KEYS[index] if index < len(_CLASS_KEYS) else None}
+        for index, name in enumerate(classes)
+    ]
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        store.close()
+
+    app = FastAPI(
+        title="review-sentiment labeling",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.store = store
+    static = StaticFiles(packages=[("review_sentiment.labeling", "static")])
+    app.mount("/static", static, name="static")
+
+    def render(
+        request: Request,
+        name: str,
+        context: dict[str, Any],
+        status_code: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        context = {
+            "csrf_token": _csrf_token(request),
+            "nonce": request.state.nonce,
+            "annotator": request.session.get("annotator"),
+            **context,
+        }
+        return templates.TemplateResponse(
+            request, name, context, status_code=status_code, headers=headers
+        )
+
+    @app.get("/", response_class=HTMLResponse)
+    def start(request: Request) -> Response:
+        if request.session.get("annotator"):
+            return _see_other("/label")
+        return render(request, "start.html", {"error": None, "max_name_length": MAX_NAME_LENGTH})
+
+    @app.post("/start")
+    def start_labeling(
+        request: Request,
+        name: Annotated[str, Form()] = "",
+        csrf: Annotated[str, Form()] = "",
+    ) -> Response:
+        _check_csrf(request, csrf)
+        name = " ".join(name.split())
+        error = _name_problem(name)
+        if error:
+            context = {"error": error, "max_name_length": MAX_NAME_LENGTH}
+            return render(request, "start.html", context, status_code=400)
+        request.session["annotator"] = name
+        return _see_other("/label")
+
+    @app.post("/logout")
+    def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+        _check_csrf(request, csrf)
+        request.session.pop("annotator", None)
+        return _see_other("/")
+
+    @app.get("/label", response_class=HTMLResponse)
+    def label_page(request: Request, item: str | None = None) -> Response:
+        annotator = request.session.get("annotator")
+        if not annotator:
+            return _see_other("/")
+        # `item` is the one just undone: show it again first if it still wants an answer.
+        order = [item, *priority] if item else priority
+        line = store.next_item(annotator, per_item=per_item, priority=order)
+        progress = store.progress(per_item=per_item)
+        mine = progress["annotators"].get(annotator, {"labels": 0, "skipped": 0})
+        context = {"progress": progress, "mine": mine}
+        if line is None:
+            return render(request, "done.html", context)
+        key = item_key(line)
+        ticket = tickets.dumps({"item": key, "annotator": annotator, "shown": _now()})
+        context |= {
+            "instructions": instructions,
+            "review": line.get("source", ""),
+            "ticket": ticket,
+            "buttons": buttons,
+        }
+        return render(request, "label.html", context)
+
+    def read_ticket(request: Request, ticket: str) -> tuple[str, str, float]:
+        annotator = request.session.get("annotator")
+        try:
+            payload = tickets.loads(ticket)
+        except BadSignature as error:
+            raise HTTPException(400, "the answer's ticket is not valid: reload the page") from error
+        if not annotator or payload.get("annotator") != annotator:
+            raise HTTPException(409, "this page was shown to another name: reload the page")
+        return payload["item"], annotator, payload["shown"]
+
+    @app.post("/label")
+    def answer(
+        request: Request,
+        csrf: Annotated[str, Form()] = "",
+        ticket: Annotated[str, Form()] = "",
+        class_name: Annotated[str, Form()] = "",
+    ) -> Response:
+        _check_csrf(request, csrf)
+        key, annotator, shown = read_ticket(request, ticket)
+        if class_name not in classes:
+            raise HTTPException(400, f"label {class_name!r} is not one of {', '.join(classes)}")
+        seconds = round(max(0.0, _now() - shown), 3)
+        try:
+            store.record(key, annotator, class_name, seconds)
+        except AlreadyAnswered:
+            pass  # a double submit or a second tab: the first answer stands
+        return _see_other("/label")
+
+    @app.post("/skip")
+    def skip(
+        request: Request,
+        csrf: Annotated[str, Form()] = "",
+        ticket: Annotated[str, Form()] = "",
+    ) -> Response:
+        _check_csrf(request, csrf)
+        key, annotator, _ = read_ticket(request, ticket)
+        try:
+            store.skip(key, annotator)
+        except AlreadyAnswered:
+            pass
+        return _see_other("/label")
+
+    @app.post("/undo")
+    def undo(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+        _check_csrf(request, csrf)
+        annotator = request.session.get("annotator")
+        if not annotator:
+            return _see_other("/")
+        key = store.undo_last(annotator)
+        return _see_other("/label" if key is None else f"/label?item={quote(key, safe='')}")
+
+    @app.get("/progress", response_class=HTMLResponse)
+    def progress_page(request: Request) -> Response:
+        return render(request, "progress.html", {"progress": store.progress(per_item=per_item)})
+
+    # Starlette's class, so that 404 and 405 get the page too.
+    @app.exception_handler(StarletteHTTPException)
+    def refuse(request: Request, error: StarletteHTTPException) -> Response:
+        context = {"detail": error.detail}
+        return render(request, "error.html", context, error.status_code, error.headers)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Response:
+        request.state.nonce = secrets.token_urlsafe(16)
+        response = await call_next(request)
+        response.headers["Content-Security-Policy"] = (
+            f"default-src 'none'; script-src 'nonce-{request.state.nonce}'; style-src 'self'; "
+            "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    # Added last = outermost: a foreign Host is refused before any session is read.
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret_key,
+        session_cookie=SESSION_COOKIE,
+        max_age=30 * 24 * 3600,
+        same_site="strict",
+    )
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
+    return app
+
+
+def _read_priority(path: str | PathLike | None, known: set[str]) -> list[str]:
+    if path is None:
+        return []
+    keys = json.loads(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
+        raise ValueError(f"{path}: expected a JSON list of item keys (strings)")
+    unknown = [key for key in keys if key not in known]
+    if unknown:
+        raise ValueError(
+            f"{path}: {len(unknown)} item keys are not in the manifest, e.g. {unknown[:3]}"
+        )
+    return keys
+
+
+def _csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = request.session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+def _check_csrf(request: Request, token: str) -> None:
+    expected = request.session.get("csrf")
+    # A cross-site post has no session cookie (SameSite=Strict) and cannot read the token.
+    if not expected or not secrets.compare_digest(expected.encode(), token.encode()):
+        raise HTTPException(403, "refused: the form's CSRF token does not match this session")
+
+
+def _name_problem(name: str) -> str | None:
+    if not name:
+        return "Enter your name."
+    if len(name) > MAX_NAME_LENGTH:
+        return f"Use at most {MAX_NAME_LENGTH} characters."
+    if not name.isprintable():
+        return "Use printable characters only."
+    return None
+
+
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _now() -> float:
+    return time.time()
