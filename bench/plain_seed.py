@@ -30,6 +30,7 @@ from sklearn.metrics import ConfusionMatrixDisplay, accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
+from review_sentiment.hooks import AUTOLOG_DENSE_LIMIT_BYTES
 from review_sentiment.pipelines.data_extraction.nodes import clean_text
 
 STARS = {1: "negative", 2: "negative", 3: "neutral", 4: "positive", 5: "positive"}
@@ -90,7 +91,10 @@ def main(raw_csv: str, work_dir: str) -> None:
     test_tfidf = tfidf.transform(test_counts)
 
     with mlflow.start_run():
-        mlflow.sklearn.autolog(log_models=False, log_datasets=False, silent=True)
+        # As in the pipeline: MLflow's autolog densifies sparse X, so only small ones get it.
+        rows, columns = train_counts.shape
+        if rows * columns * train_counts.dtype.itemsize <= AUTOLOG_DENSE_LIMIT_BYTES:
+            mlflow.sklearn.autolog(log_models=False, log_datasets=False, silent=True)
         scores, models = {}, {}
         for name, (train_x, test_x, steps) in {
             "bigram": (train_counts, test_counts, [("vectorizer", vectorizer)]),

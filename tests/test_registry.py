@@ -163,3 +163,30 @@ def test_text_model_refuses_an_unfitted_step():
 
     with pytest.raises(ValueError, match="step 'classifier' .*not fitted"):
         as_text_model(("vectorizer", vectorizer), ("classifier", SGDClassifier()))
+
+
+def test_champion_is_rescored_when_the_test_set_changed(experiment_id, good_model, weak_model):
+    register(weak_model, "moved", experiment_id)
+    # The champion's tag claims a perfect score, but for another test set: it must not count.
+    MlflowClient().set_model_version_tag("moved", "1", "macro_f1", "1.0")
+    MlflowClient().set_model_version_tag("moved", "1", "test_set_sha256", "another test set")
+
+    registration = register(good_model, "moved", experiment_id)
+
+    assert registration.previous_champion_macro_f1 < 1.0
+    assert registration.promoted
+
+
+def test_champion_scored_on_the_same_test_set_is_not_rescored(experiment_id, good_model, weak_model, monkeypatch):
+    register(weak_model, "same", experiment_id)
+
+    def must_not_load(*args, **kwargs):
+        raise AssertionError("the champion was loaded although its score on this test set is known")
+
+    monkeypatch.setattr(mlflow.pyfunc, "load_model", must_not_load)
+    registration = register(good_model, "same", experiment_id)
+
+    assert registration.previous_champion_macro_f1 == pytest.approx(
+        float(MlflowClient().get_model_version("same", "1").tags["macro_f1"])
+    )
+    assert registration.promoted

@@ -3,6 +3,8 @@ registered as a new version, and promoted to the champion alias only if it beats
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +24,9 @@ from sklearn.utils.validation import check_is_fitted
 # The name of the model inside its run (MLflow 3 `name=`); the registry name is separate.
 LOGGED_MODEL_NAME = "model"
 MACRO_F1_TAG = "macro_f1"
+# Fingerprint of the test set a version was scored on: a champion tagged with the same one
+# needs no re-scoring (loading a large model and predicting costs seconds per run).
+TEST_SET_TAG = "test_set_sha256"
 
 
 class RegistrationError(RuntimeError):
@@ -145,10 +150,16 @@ def register_and_promote(
     )
     version = int(info.registered_model_version)
     client = MlflowClient()
-    client.set_model_version_tag(model_name, str(version), MACRO_F1_TAG, f"{macro_f1:.6f}")
+    test_set = test_set_fingerprint(test_texts, test_labels)
+    client.set_model_version_tag(model_name, str(version), MACRO_F1_TAG, repr(macro_f1))
+    client.set_model_version_tag(model_name, str(version), TEST_SET_TAG, test_set)
 
     previous = _champion_version(client, model_name, alias)
-    previous_f1 = None if previous is None else _score_version(model_name, previous, test_texts, test_labels)
+    previous_f1 = (
+        None
+        if previous is None
+        else _champion_score(client, model_name, previous, test_set, test_texts, test_labels)
+    )
     promoted = previous_f1 is None or macro_f1 > previous_f1
     if promoted:
         client.set_registered_model_alias(model_name, alias, str(version))
@@ -175,6 +186,30 @@ def _champion_version(client: MlflowClient, model_name: str, alias: str) -> int 
         if error.error_code == "INVALID_PARAMETER_VALUE" and "alias" in str(error):
             return None  # no champion yet
         raise
+
+
+def test_set_fingerprint(texts: Sequence[str], labels: Sequence[str]) -> str:
+    """SHA-256 of the test set's texts and labels, in order."""
+    digest = hashlib.sha256()
+    for text, label in zip(texts, labels, strict=True):
+        digest.update(json.dumps([text, label]).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def _champion_score(
+    client: MlflowClient,
+    model_name: str,
+    version: int,
+    test_set: str,
+    texts: list[str],
+    labels: list[str],
+) -> float:
+    """The champion's macro-F1 on this test set: its tag if it was scored on the very same one."""
+    tags = client.get_model_version(model_name, str(version)).tags
+    if tags.get(TEST_SET_TAG) == test_set and MACRO_F1_TAG in tags:
+        return float(tags[MACRO_F1_TAG])
+    return _score_version(model_name, version, texts, labels)
 
 
 def _score_version(model_name: str, version: int, texts: list[str], labels: list[str]) -> float:
