@@ -7,6 +7,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+# Workforce settings live beside their workforces; this module gathers them per pipeline.
+from review_sentiment.labeling.automated import AutomatedLabelingParams
+from review_sentiment.labeling.simulated import SimulatedWorkforceParams
+from review_sentiment.labeling.workforces import StarRatingWorkforce
+
 # Ground Truth's rule for LabelAttributeName (CreateLabelingJob API reference).
 _LABEL_ATTRIBUTE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,126}$")
 
@@ -41,20 +46,41 @@ class ExtractionParams(_Params):
         return labels
 
 
-class StarRatingWorkforce(_Params):
-    """Labels from the star rating: not a person, so human-annotated is "no"."""
+class PeopleWorkforceParams(_Params):
+    """People labeling in the local app (`python -m review_sentiment.labeling serve`)."""
 
-    negative: list[int] = [1, 2]
-    neutral: list[int] = [3]
-    positive: list[int] = [4, 5]
-    confidence: float = Field(default=1.0, ge=0.0, le=1.0)
+    # Labels needed per item before it counts, like Ground Truth's NumberOfHumanWorkersPerDataObject.
+    per_item: int = Field(default=1, ge=1)
+    consolidation: Literal["dawid_skene", "majority"] = "dawid_skene"
+
+
+class AutomatedWorkforceParams(AutomatedLabelingParams):
+    """Automated labeling, and who the people in its loop are."""
+
+    # "people": the label store (each run uses what was saved, then queues the next batch);
+    # "simulated": the simulated annotator, for unattended runs, tests and benchmarks.
+    humans: Literal["people", "simulated"] = "people"
+
+
+class LabelIssuesParams(_Params):
+    """Likely label errors (cleanlab, out-of-sample probabilities) written as a review queue."""
+
+    enabled: bool = True
+    cv_folds: int = Field(default=5, ge=2)
+    seed: int = 42
 
 
 class LabelingParams(_Params):
-    workforce: Literal["star_rating"] = "star_rating"
+    # star_rating: from the stars, no person; people: the labeling app; automated: a model labels
+    # what it is confident about, people the rest; simulated: a pretend person (tests, benchmarks).
+    workforce: Literal["star_rating", "people", "automated", "simulated"] = "star_rating"
     job_name: str = "review-sentiment"
     label_attribute: str = "sentiment"
     star_rating: StarRatingWorkforce = StarRatingWorkforce()
+    people: PeopleWorkforceParams = PeopleWorkforceParams()
+    automated: AutomatedWorkforceParams = AutomatedWorkforceParams()
+    simulated: SimulatedWorkforceParams = SimulatedWorkforceParams()
+    label_issues: LabelIssuesParams = LabelIssuesParams()
 
     @field_validator("label_attribute")
     @classmethod

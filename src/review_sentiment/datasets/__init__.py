@@ -1,6 +1,10 @@
-"""Kedro datasets for formats kedro-datasets does not cover."""
+"""Kedro datasets for formats kedro-datasets does not cover.
 
+`metrics.MlflowFlatMetricsDataset` is not imported here: it pulls in MLflow (about a second),
+which the labeling app, importing `manifest`, should not pay for.
+"""
+
+from review_sentiment.datasets.label_store import LabelStoreDataset
 from review_sentiment.datasets.manifest import ManifestDataset, ManifestError
-from review_sentiment.datasets.metrics import MlflowFlatMetricsDataset
 
-__all__ = ["ManifestDataset", "ManifestError", "MlflowFlatMetricsDataset"]
+__all__ = ["LabelStoreDataset", "ManifestDataset", "ManifestError"]

@@ -5,8 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from review_sentiment.labeling.ground_truth import Label
-from review_sentiment.params import StarRatingWorkforce
+
+
+class StarRatingWorkforce(BaseModel):
+    """Labels from the star rating: not a person, so human-annotated is "no"."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    negative: list[int] = [1, 2]
+    neutral: list[int] = [3]
+    positive: list[int] = [4, 5]
+    confidence: float = Field(default=1.0, ge=0.0, le=1.0)
 
 
 class LabelingError(ValueError):

@@ -1,6 +1,8 @@
 """data_extraction + labeling as one slice: raw reviews in, a Ground Truth output manifest out."""
 
 from kedro.io import DataCatalog, MemoryDataset
+
+from review_sentiment.datasets import LabelStoreDataset
 from kedro.runner import SequentialRunner
 
 from review_sentiment.datasets import ManifestDataset
@@ -16,6 +18,7 @@ def test_raw_reviews_become_a_labeled_manifest_on_disk(raw_reviews, tmp_path):
                 ExtractionParams(labels=["positive", "negative", "neutral"], sample_size=3, seed=0)
             ),
             "params:labeling": MemoryDataset(LabelingParams(job_name="slice")),
+            "human_annotations": LabelStoreDataset(filepath=str(tmp_path / "labels.db")),
             "input_manifest": ManifestDataset(filepath=str(tmp_path / "input.manifest")),
             "output_manifest@lines": ManifestDataset(filepath=str(tmp_path / "output.manifest")),
         }

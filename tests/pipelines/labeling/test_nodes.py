@@ -2,9 +2,19 @@ import re
 
 import pytest
 
+import pandas as pd
+
+from review_sentiment.labeling.store import ANNOTATION_COLUMNS
 from review_sentiment.labeling.workforces import LabelingError
 from review_sentiment.params import LabelingParams
-from review_sentiment.pipelines.labeling.nodes import label_reviews
+from review_sentiment.pipelines.labeling.nodes import label_reviews as label_all
+
+NO_ANNOTATIONS = pd.DataFrame(columns=ANNOTATION_COLUMNS)
+
+
+def label_reviews(items, categories, params, annotations=NO_ANNOTATIONS):
+    """The output manifest of the labeling node."""
+    return label_all(items, categories, annotations, params)[0]
 
 CATEGORIES = {
     "document-version": "2018-11-28",
@@ -76,3 +86,119 @@ def test_workforce_classes_must_exist_in_label_categories():
 def test_label_attribute_must_follow_ground_truth_rule(name):
     with pytest.raises(ValueError, match="Ground Truth"):
         LabelingParams(label_attribute=name)
+
+
+def annotations(rows):
+    return pd.DataFrame(
+        [{"item_key": key, "annotator": who, "class_name": label, "seconds": 2.0,
+          "created_at": pd.Timestamp("2026-11-28", tz="UTC")} for key, who, label in rows],
+        columns=ANNOTATION_COLUMNS,
+    )
+
+
+def test_people_workforce_writes_only_items_with_enough_labels():
+    items = manifest(5, 1, 3)  # review ids R1, R2, R3
+    saved = annotations([("R1", "ana", "positive"), ("R1", "bo", "positive"),
+                         ("R2", "ana", "negative")])
+    params = LabelingParams(workforce="people", people={"per_item": 2})
+
+    output, summary, _, queue, quality = label_all(items, CATEGORIES, saved, params)
+
+    assert [line["review_id"] for line in output] == ["R1"]
+    metadata = output[0]["sentiment-metadata"]
+    assert metadata["class-name"] == "positive" and metadata["human-annotated"] == "yes"
+    assert queue == ["R2", "R3"]
+    assert summary == {"items": 3, "labeled_by_people": 1, "labeled_by_machine": 0,
+                       "unlabeled": 2, "queued_for_people": 2}
+    assert {row["annotator"] for row in quality} == {"ana", "bo"}
+
+
+def test_people_disagreeing_are_consolidated_with_a_confidence_below_one():
+    items = manifest(5)
+    saved = annotations([("R1", "ana", "positive"), ("R1", "bo", "positive"), ("R1", "cy", "neutral")])
+
+    output = label_reviews(items, CATEGORIES, LabelingParams(workforce="people", people={"per_item": 3}), saved)
+
+    metadata = output[0]["sentiment-metadata"]
+    assert metadata["class-name"] == "positive"
+    assert 0.5 < metadata["confidence"] < 1.0
+
+
+def test_people_label_outside_categories_names_item_and_annotator():
+    saved = annotations([("R1", "ana", "postive")])
+
+    with pytest.raises(ValueError, match=r"'R1'.*'ana'.*'postive'"):
+        label_reviews(manifest(5), CATEGORIES, LabelingParams(workforce="people"), saved)
+
+
+def test_simulated_workforce_is_marked_as_a_simulation():
+    output = label_reviews(manifest(5, 1), CATEGORIES, LabelingParams(workforce="simulated"))
+
+    assert [line["sentiment-metadata"]["class-name"] for line in output] == ["positive", "negative"]
+    assert all(line["sentiment-metadata"]["job-name"].endswith("-simulated") for line in output)
+
+
+def synthetic_manifest(n):
+    words = {5: "great lovely superb", 1: "awful broken useless", 3: "okay average fine"}
+    stars = [5, 1, 3]
+    return [
+        {"source": f"{words[stars[i % 3]]} {['phone', 'cable', 'game', 'mouse'][i % 4]} number {i}",
+         "review_id": f"R{i}", "star_rating": stars[i % 3]}
+        for i in range(n)
+    ]
+
+
+def test_automated_labeling_with_simulated_people_labels_the_rest_by_machine():
+    items = synthetic_manifest(900)
+    params = LabelingParams(
+        workforce="automated",
+        automated={"humans": "simulated", "min_items": 300, "initial_batch": 300,
+                   "batch_size": 100, "min_validation_items": 30},
+    )
+
+    output, summary, iterations, _, _ = label_all(items, CATEGORIES, NO_ANNOTATIONS, params)
+
+    machine = [line for line in output if line["sentiment-metadata"]["human-annotated"] == "no"]
+    assert summary["labeled_by_machine"] == len(machine) > 0
+    truth = {1: "negative", 3: "neutral", 5: "positive"}
+    correct = sum(line["sentiment-metadata"]["class-name"] == truth[line["star_rating"]] for line in machine)
+    assert correct / len(machine) >= 0.95
+    assert all(line["sentiment-metadata"]["job-name"].endswith("-simulated") for line in output)
+    assert iterations and all(entry["step"] >= 1 for history in iterations.values() for entry in history)
+
+
+def test_automated_labeling_with_people_queues_the_first_batch_when_nobody_labeled():
+    items = synthetic_manifest(400)
+    params = LabelingParams(workforce="automated",
+                            automated={"humans": "people", "min_items": 300, "initial_batch": 50})
+
+    output, summary, _, queue, _ = label_all(items, CATEGORIES, NO_ANNOTATIONS, params)
+
+    assert output == []
+    assert len(queue) >= 50 and len(set(queue)) == len(queue)
+    assert queue[:50] != [f"R{i}" for i in range(50)]  # a random first batch, not the file's head
+    assert summary["queued_for_people"] == len(queue)
+
+
+def test_find_label_issues_flags_flipped_labels_for_review():
+    items = synthetic_manifest(300)
+    output = label_reviews(items, CATEGORIES, LabelingParams(workforce="simulated"))
+    flipped = {5, 50, 100, 150, 200}
+    for position in flipped:
+        metadata = output[position]["sentiment-metadata"]
+        metadata["class-name"] = "negative" if metadata["class-name"] != "negative" else "positive"
+
+    from review_sentiment.pipelines.labeling.nodes import find_label_issues
+
+    queue = find_label_issues(output, CATEGORIES, LabelingParams())
+
+    flagged = {row["position"] for row in queue}
+    assert flipped <= flagged and len(flagged) <= 10
+    assert {row["review_id"] for row in queue} >= {f"R{p}" for p in flipped}
+
+
+def test_find_label_issues_can_be_switched_off():
+    output = label_reviews(synthetic_manifest(60), CATEGORIES, LabelingParams(workforce="simulated"))
+    from review_sentiment.pipelines.labeling.nodes import find_label_issues
+
+    assert find_label_issues(output, CATEGORIES, LabelingParams(label_issues={"enabled": False})) == []

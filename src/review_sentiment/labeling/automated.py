@@ -1,0 +1,544 @@
+"""Automated data labeling as Ground Truth does it: people label a sample, a calibrated model labels
+what it is confident about, and the items it is least sure of go to people next.
+
+Every step is visible: one record per iteration says how many labels people had given, which
+confidence threshold was chosen and how accurate it was on validation, how many items the machine
+labeled and how many remain.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
+
+import mlflow
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.pipeline import Pipeline as SklearnPipeline
+
+from review_sentiment.labeling.ground_truth import Label
+from review_sentiment.labeling.workforces import LabelingError, Workforce
+
+logger = logging.getLogger(__name__)
+
+# Ground Truth will not start automated labeling on fewer objects than this.
+GROUND_TRUTH_MIN_ITEMS = 1250
+METRICS = ("threshold", "validation_accuracy", "human_labels", "machine_labels", "remaining")
+
+
+class AutomatedLabelingParams(BaseModel):
+    """How the labeling loop runs; the defaults follow Ground Truth where it documents one."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Accuracy the machine labels must reach on validation (Ground Truth's default is 95%).
+    target_accuracy: float = Field(default=0.95, gt=0.0, le=1.0)
+    # With fewer items nothing is machine-labeled: all go to people.
+    min_items: int = Field(default=GROUND_TRUTH_MIN_ITEMS, ge=1)
+    # Random first batch for people: a fraction (0 < x < 1) or a whole count (>= 1).
+    initial_batch: int | float = 0.1
+    # Items sent to people per iteration, least confident first.
+    batch_size: int = Field(default=500, ge=1)
+    # Share of each batch of people's labels kept for choosing the threshold, never for training.
+    validation_fraction: float = Field(default=0.2, gt=0.0, lt=1.0)
+    # A threshold is only chosen from at least this many validation items above it: the
+    # accuracy of 3 items says nothing.
+    min_validation_items: int = Field(default=100, ge=1)
+    # Standard errors by which validation accuracy must clear the target (Wilson lower bound);
+    # 0 compares the point estimate, which picks thresholds a little too low on average.
+    threshold_z: float = Field(default=0.0, ge=0.0)
+    # Validation items at or above an iteration's threshold stand for items the machine has
+    # labeled; retiring them keeps later thresholds judged on items like those still unlabeled
+    # (the hard rest), not on the easy ones that would inflate the accuracy.
+    retire_validation: bool = True
+    # Later batches: the validation share is drawn at random from the unlabeled items (so
+    # validation stays a sample of what is left) and only the rest are the least confident.
+    # False: every batch is least-confident items, split stratified like the first.
+    random_validation: bool = True
+    # Items sent to people in all (initial batch included); None: no limit.
+    max_human_labels: int | None = Field(default=None, ge=1)
+    max_iterations: int = Field(default=20, ge=1)
+    classifier: Literal["sgd", "logistic_regression"] = "logistic_regression"
+    calibration: Literal["sigmoid", "isotonic"] = "sigmoid"
+    calibration_cv: int = Field(default=3, ge=2)
+    seed: int = 42
+
+    @field_validator("initial_batch")
+    @classmethod
+    def _fraction_or_count(cls, value: int | float) -> int | float:
+        if isinstance(value, float) and not 0.0 < value < 1.0:
+            raise ValueError(
+                f"initial_batch {value!r}: a fraction must be between 0 and 1 (exclusive); "
+                "write a whole number such as 500 for a count"
+            )
+        if isinstance(value, int) and value < 1:
+            raise ValueError(f"initial_batch {value!r}: a count must be at least 1")
+        return value
+
+    def initial_batch_size(self, n_items: int) -> int:
+        """Items in the random first batch for `n_items` items (at least one)."""
+        if isinstance(self.initial_batch, float):
+            return min(n_items, max(1, round(self.initial_batch * n_items)))
+        return min(n_items, self.initial_batch)
+
+
+class Threshold(NamedTuple):
+    """A confidence threshold and what it achieved on validation."""
+
+    threshold: float
+    accuracy: float
+    items: int  # validation items with confidence >= threshold
+
+
+@dataclass(frozen=True)
+class AutomatedResult:
+    """One label per item (`None`: unlabeled), one plain-dict record per iteration, and why
+    nothing was machine-labeled (`reason`, None when something was) and why the loop stopped."""
+
+    labels: list[Label | None]
+    iterations: list[dict]
+    reason: str | None
+    stopped: str
+    human_sent: int  # items sent to people, whether or not they answered
+    # The iteration each label was given in (0: the initial batch for people), None if unlabeled.
+    labeled_in: list[int | None]
+
+    @property
+    def human_labeled(self) -> int:
+        return sum(label is not None and label.human_annotated for label in self.labels)
+
+    @property
+    def machine_labeled(self) -> int:
+        return sum(label is not None and not label.human_annotated for label in self.labels)
+
+    @property
+    def unlabeled(self) -> int:
+        return sum(label is None for label in self.labels)
+
+    def summary(self) -> dict[str, int | float]:
+        """Counts for the run's record: items, human/machine-labeled, unlabeled, iterations."""
+        items = len(self.labels)
+        return {
+            "items": items,
+            "human_sent": self.human_sent,
+            "human_labeled": self.human_labeled,
+            "machine_labeled": self.machine_labeled,
+            "unlabeled": self.unlabeled,
+            "machine_share": self.machine_labeled / items if items else 0.0,
+            "iterations": len(self.iterations),
+        }
+
+
+def build_labeling_model(params: AutomatedLabelingParams) -> SklearnPipeline:
+    """Text → calibrated class probabilities: the project's bigram counts and a linear model.
+
+    Calibration matters: the threshold rule compares probabilities across iterations, and an
+    SGD hinge model has no probabilities at all without it.
+    """
+    if params.classifier == "sgd":
+        base = SGDClassifier(random_state=params.seed)
+    else:
+        # newton-cg converges on raw bigram counts in a fraction of lbfgs's time.
+        base = LogisticRegression(solver="newton-cg", max_iter=1000)
+    return SklearnPipeline(
+        [
+            ("vectorizer", CountVectorizer(ngram_range=(1, 2))),
+            (
+                "classifier",
+                CalibratedClassifierCV(base, method=params.calibration, cv=params.calibration_cv),
+            ),
+        ]
+    )
+
+
+def choose_threshold(
+    confidences: Sequence[float],
+    correct: Sequence[bool],
+    target_accuracy: float,
+    min_items: int,
+    *,
+    z: float = 0.0,
+) -> Threshold | None:
+    """The LOWEST confidence threshold t such that the validation items with confidence >= t
+    number at least `min_items` and are at least `target_accuracy` accurate; None if none is.
+
+    With `z` > 0 the accuracy must clear the target by its Wilson lower bound at z standard
+    errors rather than by its point estimate. Candidates are the items' own confidences, so
+    items with equal confidence are all in or all out. Lower thresholds label more items, so the
+    lowest one that meets the target wins.
+    """
+    conf = np.asarray(confidences, dtype=float)
+    hits = np.asarray(correct, dtype=bool)
+    if conf.shape != hits.shape:
+        raise ValueError(f"{conf.size} confidences but {hits.size} correct flags")
+    order = np.argsort(-conf, kind="stable")
+    conf, hits = conf[order], hits[order]
+    included = np.arange(1, conf.size + 1)
+    right = np.cumsum(hits)
+    # A cut is only possible after the last of a group of equal confidences.
+    group_end = np.append(conf[1:] < conf[:-1], True)
+    if z > 0:
+        meets = _wilson_lower(right, included, z) >= target_accuracy
+    else:
+        # Counts, not ratios, so 19 of 20 meets 0.95 despite floating point.
+        meets = right >= target_accuracy * included - 1e-9
+    ok = np.flatnonzero(group_end & meets & (included >= min_items))
+    if ok.size == 0:
+        return None
+    last = ok[-1]
+    return Threshold(float(conf[last]), float(right[last] / included[last]), int(included[last]))
+
+
+def _wilson_lower(successes: np.ndarray, trials: np.ndarray, z: float) -> np.ndarray:
+    p = successes / trials
+    centre = p + z * z / (2 * trials)
+    spread = z * np.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials))
+    return (centre - spread) / (1 + z * z / trials)
+
+
+def run_automated_labeling(
+    items: list[dict],
+    classes: list[str],
+    humans: Workforce,
+    params: AutomatedLabelingParams,
+    *,
+    make_model: Callable[[AutomatedLabelingParams], SklearnPipeline] = build_labeling_model,
+) -> AutomatedResult:
+    """Labels `items` (input-manifest lines with a `source` text) with people and a model.
+
+    People label a random initial batch. Each iteration then: trains a fresh model on people's
+    training labels only (machine labels never train the next model, as in Ground Truth), picks
+    the threshold on people's validation labels with `choose_threshold`, machine-labels the
+    unlabeled items at or above it, and sends the `batch_size` least confident of the rest to
+    people. It stops when every item is labeled, or at `max_human_labels` / `max_iterations`
+    (the rest stay None), or when nothing is left that people have not already seen.
+
+    With fewer than `min_items` items nothing is machine-labeled: items go to people, in random
+    order, up to `max_human_labels`, and `reason` says why.
+
+    Args:
+        make_model: builds the unfitted text model of one iteration (fit on texts, then
+            `predict_proba`); the default is `build_labeling_model`.
+
+    Raises:
+        LabelingError: an item has no text, or people answer with a class not in `classes`.
+    """
+    classes = list(classes)
+    texts = _texts(items)
+    loop = _Loop(items, texts, classes, humans, params, make_model)
+    n = len(items)
+
+    if n < params.min_items:
+        loop.ask_people(loop.rng.permutation(n)[: loop.budget_left()])
+        loop.record(iteration=1, threshold=None, machine=0, validation_size=0)
+        reason = (
+            f"{n} items is fewer than min_items={params.min_items} (Ground Truth's automated "
+            f"labeling needs at least {GROUND_TRUTH_MIN_ITEMS}): nothing machine-labeled, "
+            f"{loop.sent} items sent to people"
+        )
+        logger.info("Automated labeling skipped: %s", reason)
+        stopped = "all items labeled" if not loop.pool().size else "below min_items"
+        return loop.result(reason, stopped)
+
+    first = loop.rng.permutation(n)[: min(params.initial_batch_size(n), loop.budget_left())]
+    loop.ask_people(first)
+    stopped = ""
+    for iteration in range(1, params.max_iterations + 1):
+        stopped = loop.iterate(iteration)
+        if stopped:
+            break
+    else:  # pragma: no cover - iterate() stops at max_iterations itself
+        stopped = "max_iterations reached"
+    reason = None
+    if loop.machine_total == 0:
+        reason = loop.why_no_machine_labels()
+        logger.info("Automated labeling machine-labeled nothing: %s", reason)
+    return loop.result(reason, stopped)
+
+
+# States of an item in the loop.
+_UNLABELED, _HUMAN, _MACHINE, _DECLINED = 0, 1, 2, 3
+
+
+class _Loop:
+    """The state of one run: who labeled what, which people's labels are for validation."""
+
+    def __init__(
+        self,
+        items: list[dict],
+        texts: list[str],
+        classes: list[str],
+        humans: Workforce,
+        params: AutomatedLabelingParams,
+        make_model: Callable[[AutomatedLabelingParams], SklearnPipeline] = build_labeling_model,
+    ) -> None:
+        self.items, self.texts, self.classes = items, np.asarray(texts, dtype=object), classes
+        self.humans, self.params, self.make_model = humans, params, make_model
+        n = len(items)
+        self.labels: list[Label | None] = [None] * n
+        self.labeled_in: list[int | None] = [None] * n
+        self.iteration = 0
+        self.state = np.full(n, _UNLABELED, dtype=np.int8)
+        self.validation = np.zeros(n, dtype=bool)
+        # Validation items an earlier model would already have machine-labeled.
+        self.retired = np.zeros(n, dtype=bool)
+        # Confidence of the latest model for each item; NaN until a model has scored it.
+        self.confidence = np.full(n, np.nan)
+        self.rng = np.random.default_rng(params.seed)
+        self.sent = 0
+        self.machine_total = 0
+        self.records: list[dict] = []
+        self.last_note = ""
+
+    # -- people ---------------------------------------------------------------------------
+    def budget_left(self) -> int:
+        limit = self.params.max_human_labels
+        return len(self.items) - self.sent if limit is None else max(0, limit - self.sent)
+
+    def ask_people(self, indices: np.ndarray, validation: np.ndarray | None = None) -> None:
+        """Sends `indices` to people; `validation` (a subset) become validation labels, or, if
+        None, a stratified share of the answers does."""
+        indices = np.asarray(indices, dtype=int)
+        if indices.size == 0:
+            return
+        answers = self.humans.label([self.items[i] for i in indices], self.classes)
+        if len(answers) != indices.size:
+            raise LabelingError(
+                f"workforce {self.humans.name!r} returned {len(answers)} labels for "
+                f"{indices.size} items"
+            )
+        self.sent += int(indices.size)
+        labeled = []
+        for i, answer in zip(indices, answers, strict=True):
+            if answer is None:
+                # Not sent again; the model may still label it.
+                self.state[i] = _DECLINED
+                continue
+            if answer.class_name not in self.classes:
+                raise LabelingError(
+                    f"item {i + 1}: workforce {self.humans.name!r} answered "
+                    f"{answer.class_name!r}, which is not one of {', '.join(self.classes)}"
+                )
+            self.labels[i] = answer
+            self.labeled_in[i] = self.iteration
+            self.state[i] = _HUMAN
+            labeled.append(i)
+        labeled = np.asarray(labeled, dtype=int)
+        if validation is None:
+            self._assign_validation(labeled)
+        else:
+            self.validation[labeled[np.isin(labeled, validation)]] = True
+
+    def _validation_count(self, size: int) -> int:
+        # Rounded at random, so batches too small for a whole validation item still add some.
+        exact = self.params.validation_fraction * size
+        return math.floor(exact) + int(self.rng.random() < exact - math.floor(exact))
+
+    def _assign_validation(self, labeled: np.ndarray) -> None:
+        """Stratified by class within each batch: floor(fraction x count) per class, plus one
+        more with the probability of the remainder, so small classes are not always train-only."""
+        names = np.asarray([self.labels[i].class_name for i in labeled], dtype=object)
+        for class_name in sorted(set(names)):
+            members = self.rng.permutation(labeled[names == class_name])
+            self.validation[members[: self._validation_count(members.size)]] = True
+
+    # -- one iteration --------------------------------------------------------------------
+    def pool(self) -> np.ndarray:
+        return np.flatnonzero((self.state == _UNLABELED) | (self.state == _DECLINED))
+
+    def iterate(self, iteration: int) -> str:
+        """Train, threshold, machine-label, record; then send the next batch to people.
+        Returns why the loop stops, or "" to go on."""
+        self.iteration = iteration
+        pool = self.pool()
+        threshold: Threshold | None = None
+        machine = 0
+        validation_size = 0
+        if pool.size:
+            model = self._fit()
+            if model is not None:
+                validation = np.flatnonzero(
+                    self.validation & (self.state == _HUMAN) & ~self.retired
+                )
+                validation_size = validation.size
+                threshold = self._threshold(model, validation)
+                machine = self._machine_label(model, pool, threshold)
+        self.record(iteration, threshold, machine, validation_size)
+
+        pool = self.pool()
+        if pool.size == 0:
+            return "all items labeled"
+        if iteration >= self.params.max_iterations:
+            return "max_iterations reached"
+        room = min(self.params.batch_size, self.budget_left())
+        if room == 0:
+            return "max_human_labels reached"
+        candidates = pool[self.state[pool] == _UNLABELED]
+        if candidates.size == 0:
+            return "no items left to send to people"
+        if not self.params.random_validation:
+            self.ask_people(self._least_confident(candidates, room))
+            return ""
+        validation = self.rng.choice(
+            candidates, size=min(candidates.size, self._validation_count(room)), replace=False
+        )
+        rest = candidates[~np.isin(candidates, validation)]
+        train = self._least_confident(rest, room - validation.size)
+        self.ask_people(np.concatenate([train, validation]), validation=validation)
+        return ""
+
+    def _fit(self) -> SklearnPipeline | None:
+        train = np.flatnonzero((self.state == _HUMAN) & ~self.validation)
+        names = np.asarray([self.labels[i].class_name for i in train], dtype=object)
+        counts = Counter(names)
+        # Calibration's stratified folds need every class in every fold.
+        usable = {name for name, count in counts.items() if count >= self.params.calibration_cv}
+        if len(usable) < 2:
+            self.last_note = (
+                f"people's training labels have fewer than 2 classes with at least "
+                f"calibration_cv={self.params.calibration_cv} items ({dict(counts)})"
+            )
+            return None
+        keep = np.isin(names, sorted(usable))
+        model = self.make_model(self.params)
+        return model.fit(list(self.texts[train[keep]]), list(names[keep]))
+
+    def _threshold(self, model: SklearnPipeline, validation: np.ndarray) -> Threshold | None:
+        if validation.size == 0:
+            self.last_note = "no validation labels from people yet"
+            return None
+        confidence, predicted = _predict(model, self.texts[validation])
+        truth = np.asarray([self.labels[i].class_name for i in validation], dtype=object)
+        correct = predicted == truth
+        threshold = choose_threshold(
+            confidence,
+            correct,
+            self.params.target_accuracy,
+            self.params.min_validation_items,
+            z=self.params.threshold_z,
+        )
+        if threshold is None:
+            self.last_note = (
+                f"no confidence threshold reached target accuracy {self.params.target_accuracy} "
+                f"on at least min_validation_items={self.params.min_validation_items} of "
+                f"{validation.size} validation items (accuracy on all of them "
+                f"{correct.mean():.3f})"
+            )
+        elif self.params.retire_validation:
+            self.retired[validation[confidence >= threshold.threshold]] = True
+        return threshold
+
+    def _machine_label(
+        self, model: SklearnPipeline, pool: np.ndarray, threshold: Threshold | None
+    ) -> int:
+        confidence, predicted = _predict(model, self.texts[pool])
+        self.confidence[pool] = confidence
+        if threshold is None:
+            return 0
+        chosen = np.flatnonzero(confidence >= threshold.threshold)
+        if chosen.size == 0:
+            self.last_note = (
+                f"no unlabeled item reached the confidence threshold {threshold.threshold:.4f}"
+            )
+        for position in chosen:
+            i = pool[position]
+            self.labels[i] = Label(str(predicted[position]), float(confidence[position]), False)
+            self.labeled_in[i] = self.iteration
+            self.state[i] = _MACHINE
+        self.machine_total += chosen.size
+        return int(chosen.size)
+
+    def _least_confident(self, candidates: np.ndarray, room: int) -> np.ndarray:
+        """Uncertainty sampling: lowest max-probability first, ties in random order; items no
+        model has scored yet (no model could be trained) come in random order."""
+        confidence = self.confidence[candidates]
+        confidence = np.where(np.isnan(confidence), -1.0, confidence)
+        order = np.lexsort((self.rng.random(candidates.size), confidence))
+        return candidates[order[:room]]
+
+    # -- reporting ------------------------------------------------------------------------
+    def record(
+        self, iteration: int, threshold: Threshold | None, machine: int, validation_size: int
+    ) -> None:
+        record = {
+            "iteration": iteration,
+            "human_labels": int(np.sum(self.state == _HUMAN)),
+            "human_sent": self.sent,
+            "validation_size": int(validation_size),
+            "validation_items_above_threshold": threshold.items if threshold else 0,
+            "validation_accuracy": threshold.accuracy if threshold else None,
+            "threshold": threshold.threshold if threshold else None,
+            "machine_labels": machine,
+            "remaining": int(self.pool().size),
+        }
+        self.records.append(record)
+        logger.info(
+            "Automated labeling iteration %d: %d human labels, threshold %s (validation "
+            "accuracy %s on %d items), %d machine-labeled, %d remaining",
+            iteration,
+            record["human_labels"],
+            "none" if threshold is None else f"{threshold.threshold:.4f}",
+            "n/a" if threshold is None else f"{threshold.accuracy:.4f}",
+            record["validation_items_above_threshold"],
+            machine,
+            record["remaining"],
+        )
+
+    def why_no_machine_labels(self) -> str:
+        note = self.last_note or "people labeled every item before a model was trained"
+        return f"{note} (after {len(self.records)} iterations)"
+
+    def result(self, reason: str | None, stopped: str) -> AutomatedResult:
+        return AutomatedResult(
+            labels=list(self.labels),
+            iterations=list(self.records),
+            reason=reason,
+            stopped=stopped,
+            human_sent=self.sent,
+            labeled_in=list(self.labeled_in),
+        )
+
+
+def _predict(model: SklearnPipeline, texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    probabilities = model.predict_proba(list(texts))
+    best = probabilities.argmax(axis=1)
+    return probabilities[np.arange(best.size), best], np.asarray(model.classes_, dtype=object)[best]
+
+
+def _texts(items: list[dict]) -> list[str]:
+    texts = []
+    for line, item in enumerate(items, start=1):
+        source = item.get("source")
+        if not isinstance(source, str) or not source.strip():
+            raise LabelingError(f"line {line} of the input manifest: field 'source' is empty")
+        texts.append(source)
+    return texts
+
+
+def log_iterations_to_mlflow(records: list[dict], *, prefix: str = "") -> None:
+    """Logs each iteration's threshold, validation_accuracy, human_labels, machine_labels and
+    remaining as MLflow metrics at step = iteration, in the active run (None values are skipped:
+    an iteration without a threshold has no threshold to plot).
+
+    Raises:
+        RuntimeError: no active MLflow run (kedro-mlflow starts one for a node).
+    """
+    if mlflow.active_run() is None:
+        raise RuntimeError(
+            "logging automated-labeling iterations needs an active MLflow run (kedro-mlflow "
+            "starts one; elsewhere use `with mlflow.start_run():`)"
+        )
+    for record in records:
+        metrics = {
+            f"{prefix}{name}": float(record[name])
+            for name in METRICS
+            if record.get(name) is not None
+        }
+        mlflow.log_metrics(metrics, step=int(record["iteration"]))

@@ -1,0 +1,60 @@
+"""The people workforce: labels given in the labeling app, consolidated per item."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Literal
+
+import pandas as pd
+
+from review_sentiment.labeling.ground_truth import Label
+from review_sentiment.labeling.store import item_key
+
+logger = logging.getLogger(__name__)
+
+
+class PeopleWorkforce:
+    """Answers with the consensus of what people saved in the label store.
+
+    An item counts as labeled once `per_item` people have labeled it (Ground Truth's
+    NumberOfHumanWorkersPerDataObject); until then it gets `None` and stays in the app's queue.
+    Consolidation is Dawid-Skene (crowd-kit) when items have several labels; when every item has
+    one label there is nothing to weigh, so the label stands (majority vote, confidence 1).
+    """
+
+    name = "people"
+
+    def __init__(
+        self,
+        annotations: pd.DataFrame,
+        *,
+        per_item: int = 1,
+        method: Literal["dawid_skene", "majority"] = "dawid_skene",
+    ) -> None:
+        self._annotations = annotations
+        self._per_item = per_item
+        self._method = method
+        self.annotator_quality = pd.DataFrame(columns=["annotator", "quality", "labels"])
+
+    def label(self, items: Sequence[dict], classes: Sequence[str]) -> list[Label | None]:
+        from review_sentiment.labeling.consolidation import consolidate  # imports nltk: slow
+
+        keys = [item_key(item) for item in items]
+        wanted = self._annotations[self._annotations["item_key"].isin(keys)]
+        counts = wanted.groupby("item_key").size()
+        ready = wanted[wanted["item_key"].isin(counts[counts >= self._per_item].index)]
+        if ready.empty:
+            logger.info("People have labeled none of these %d items yet", len(keys))
+            return [None] * len(keys)
+        method = self._method if counts.max() > 1 else "majority"
+        result = consolidate(
+            ready[["item_key", "annotator", "class_name"]], list(classes), method=method
+        )
+        self.annotator_quality = result.annotators
+        labels = result.to_labels(human_annotated=True)
+        logger.info(
+            "People labeled %d of %d items (%d labels, %s consolidation)",
+            len(labels), len(keys), len(ready), method,
+        )
+        return [labels.get(key) for key in keys]
