@@ -59,6 +59,20 @@ def raw_reviews() -> pd.DataFrame:
     )
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _mlflow_default_in_tmp(tmp_path_factory):
+    """Anything that falls back to MLflow's default store writes to a temporary one, never
+    `mlflow.db` in the working tree."""
+    folder = tmp_path_factory.mktemp("mlflow-default")
+    previous = os.environ.get("MLFLOW_TRACKING_URI")
+    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{folder / 'mlflow.db'}"
+    yield
+    if previous is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = previous
+
+
 @pytest.fixture(autouse=True)
 def _no_telemetry(monkeypatch):
     monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
