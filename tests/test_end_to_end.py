@@ -3,6 +3,7 @@ then the registry, the served champion, a pipeline on its own, one node, and ked
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -114,3 +115,42 @@ def test_kedro_viz_builds_the_lineage_site(project):
     kedro(project, "viz", "build")
 
     assert (project / "build" / "index.html").exists()
+
+
+# Last in the module: these rewrite the project's output manifest.
+@pytest.mark.parametrize(
+    ("workforce", "params", "human"),
+    [
+        ("star_rating", "", {"no"}),
+        ("simulated", "", {"yes"}),
+        ("people", "", {"yes"}),
+        # 997 reviews are fewer than Ground Truth's 1,250: the minimum and batches are scaled down
+        # so machines get to label.
+        ("automated", ",labeling.automated.humans=simulated,labeling.automated.min_items=500,"
+         "labeling.automated.initial_batch=400,labeling.automated.batch_size=100,"
+         "labeling.automated.min_validation_items=40", {"yes", "no"}),
+    ],
+)
+def test_each_workforce_labels_through_kedro_run(project, spark, workforce, params, human):
+    from review_sentiment.datasets import ManifestDataset
+    from review_sentiment.labeling.store import LabelStore
+    from review_sentiment.params import FeatureParams
+    from review_sentiment.pipelines.feature_engineering.nodes import read_labeled_reviews
+
+    primary = project / "data/03_primary"
+    if workforce == "people":
+        lines = ManifestDataset(filepath=str(primary / "input.manifest")).load()[:20]
+        with LabelStore(primary / "labels.db") as store:
+            store.add_items(lines)
+            for line in lines:
+                store.record(str(line["review_id"]), "ana", "positive" if line["star_rating"] > 3 else "negative", 3.0)
+
+    kedro(project, "run", "--pipelines", "labeling", "--params", f"labeling.workforce={workforce}{params}")
+
+    output = ManifestDataset(filepath=str(primary / "output.manifest")).load()
+    assert {line["sentiment-metadata"]["human-annotated"] for line in output} == human
+    if workforce == "people":
+        assert len(output) == 20
+    categories = json.loads((primary / "label_categories.json").read_text())
+    labeled = read_labeled_reviews(spark.read.text(str(primary / "output.manifest")), categories, FeatureParams())
+    assert len(labeled) == len(output)
