@@ -42,4 +42,5 @@ serve: install
 label: install
 	$(BIN)/python -m review_sentiment.labeling serve --manifest data/03_primary/input.manifest \
 		--instructions data/03_primary/instructions.html --categories data/03_primary/label_categories.json \
-		--store data/03_primary/labels.db
+		--store data/03_primary/labels.db \
+		$$(test -f data/03_primary/labeling_queue.json && echo --priority data/03_primary/labeling_queue.json)
