@@ -24,7 +24,10 @@ pytestmark = pytest.mark.e2e
 
 
 def kedro(project: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "SPARK_LOCAL_IP": "127.0.0.1",
+    # A user's shell, not the suite's: conftest points MLflow's default store at a temporary
+    # folder through MLFLOW_TRACKING_URI, which would win over conf/base/mlflow.yml.
+    inherited = {k: v for k, v in os.environ.items() if k not in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
+    env = {**inherited, "KEDRO_DISABLE_TELEMETRY": "1", "SPARK_LOCAL_IP": "127.0.0.1",
            "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
     done = subprocess.run([str(BIN / "kedro"), *args], cwd=project, env=env, capture_output=True,
                           text=True, timeout=timeout)

@@ -15,8 +15,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from review_sentiment.labeling.ground_truth import Label
-from review_sentiment.labeling.workforces import LabelingError
-from review_sentiment.labeling.workforces import StarRatingWorkforce
+from review_sentiment.labeling.workforces import LabelingError, StarRatingWorkforce
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +95,8 @@ class SimulatedAnnotator:
         value = item.get(field)
         if isinstance(value, str) and value in classes:
             return value
-        if isinstance(value, int | float) and not isinstance(value, bool) and value in self._by_star:
+        is_number = isinstance(value, int | float) and not isinstance(value, bool)
+        if is_number and value in self._by_star:
             class_name = self._by_star[int(value)]
             if class_name in classes:
                 return class_name
