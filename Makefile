@@ -34,6 +34,7 @@ viz: install
 
 bench: install
 	$(BIN)/python bench/pipeline_overhead.py
+	$(BIN)/python bench/labeling_efficiency.py
 
 serve: install
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m review_sentiment.serving \

@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from review_sentiment.serving import LocalModelServer
+from tests import mlflow_store
 
 PROJECT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -50,10 +51,8 @@ def project(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def tracking_uri(project) -> str:
-    uri = f"sqlite:///{project / 'mlruns.db'}"
-    mlflow.set_tracking_uri(uri)
-    yield uri
-    mlflow.set_tracking_uri(None)
+    with mlflow_store(project / "mlruns.db") as uri:
+        yield uri
 
 
 def test_run_registers_a_champion_with_a_signature(project, tracking_uri):

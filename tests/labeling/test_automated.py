@@ -329,6 +329,41 @@ def test_items_people_decline_are_not_sent_again(synthetic):
     assert len(sent) == len(set(sent))
 
 
+class AnsweringFirstBatches(RecordingHumans):
+    """People at their own pace: they have answered the first `answered` batches only."""
+
+    def __init__(self, answered):
+        super().__init__()
+        self.answered = answered
+
+    def label(self, items, classes):
+        labels = super().label(items, classes)
+        return labels if len(self.batches) <= self.answered else [None] * len(items)
+
+
+def test_nobody_answered_yet_sends_only_the_first_batch():
+    humans = AnsweringFirstBatches(answered=0)
+    params = AutomatedLabelingParams(**FAST)
+
+    result = run_automated_labeling(synthetic_items(1500), CLASSES, humans, params)
+
+    assert [len(batch) for batch in humans.batches] == [400]
+    assert result.stopped.startswith("waiting for people")
+    assert all(label is None for label in result.labels)
+
+
+def test_the_loop_waits_for_the_batch_people_have_not_answered(synthetic):
+    humans = AnsweringFirstBatches(answered=2)
+    params = AutomatedLabelingParams(**FAST)
+
+    result = run_automated_labeling(synthetic, CLASSES, humans, params)
+
+    # The first batch and the next were answered; the third went out and is waited for.
+    assert [len(batch) for batch in humans.batches] == [400, 200, 200]
+    assert result.stopped == "waiting for people: none of the 200 items last sent is answered yet"
+    assert sum(label is not None and label.human_annotated for label in result.labels) == 600
+
+
 def test_an_answer_outside_the_classes_names_the_workforce(synthetic):
     class Misspelling:
         name = "typo"

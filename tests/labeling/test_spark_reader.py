@@ -2,7 +2,6 @@
 
 import json
 
-import pytest
 
 from review_sentiment.labeling.spark_reader import parse_output_manifest
 from tests.conftest import shared_data

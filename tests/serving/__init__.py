@@ -14,6 +14,7 @@ from sklearn.linear_model import SGDClassifier
 from sklearn.pipeline import Pipeline
 
 from review_sentiment.registry import Registration, as_text_model, register_and_promote
+from tests import mlflow_store
 
 TRAIN = [
     ("great product, I love it", "positive"),
@@ -73,23 +74,10 @@ def fit_text_model(texts: list[str], labels: list[str]) -> Pipeline:
 @contextmanager
 def local_mlflow(root: Path) -> Iterator[str]:
     """MLflow tracking and registry in `root/mlruns.db`, artifacts under `root`, and an experiment
-    there; yields its id. The previous URIs come back afterwards, so no other test is affected."""
-    saved_env = {name: os.environ.get(name) for name in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
-    saved_tracking, saved_registry = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
-    uri = f"sqlite:///{root / 'mlruns.db'}"
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    try:
+    there; yields its id. No other test is affected (see `mlflow_store`)."""
+    with mlflow_store(root / "mlruns.db"):
         # Its own artifact location: the default experiment would write ./mlruns into the repo.
         yield mlflow.create_experiment(f"tests-{root.name}", artifact_location=root.as_uri())
-    finally:
-        mlflow.set_tracking_uri(saved_tracking)
-        mlflow.set_registry_uri(saved_registry)
-        for name, value in saved_env.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def register(model: Pipeline, model_name: str, experiment_id: str) -> Registration:

@@ -248,8 +248,9 @@ def run_automated_labeling(
        `random_validation`).
 
     It stops when every item is labeled, at `max_human_labels` or `max_iterations` (the rest stay
-    None), or when everything left has already been sent to people. Items people return None
-    for are not sent again; the model may still label them.
+    None), when everything left has already been sent to people, or when people answered none
+    of the last batch (they label at their own pace: the next run goes on from their answers).
+    Items people return None for are not sent again; the model may still label them.
 
     With fewer than `min_items` items nothing is machine-labeled: items go to people, in random
     order, up to `max_human_labels`, and `reason` says why.
@@ -320,6 +321,8 @@ class _Loop:
         self.confidence = np.full(n, np.nan)
         self.rng = np.random.default_rng(params.seed)
         self.sent = 0
+        self.batch_size_sent = 0  # items in the last batch sent to people
+        self.unanswered = 0  # of them, those people gave no answer for
         self.train_size = 0
         self.machine_total = 0
         self.records: list[dict] = []
@@ -343,6 +346,8 @@ class _Loop:
                 f"{indices.size} items"
             )
         self.sent += int(indices.size)
+        self.unanswered = sum(answer is None for answer in answers)
+        self.batch_size_sent = int(indices.size)
         labeled = []
         for i, answer in zip(indices, answers, strict=True):
             if answer is None:
@@ -407,6 +412,10 @@ class _Loop:
             return "all items labeled"
         if iteration >= self.params.max_iterations:
             return "max_iterations reached"
+        if self.batch_size_sent and self.unanswered == self.batch_size_sent:
+            # People label at their own pace (the labeling app): this run stops here and the
+            # next one, after they have answered, goes on from their labels.
+            return f"waiting for people: none of the {self.batch_size_sent} items last sent is answered yet"
         room = min(self.params.batch_size, self.budget_left())
         if room == 0:
             return "max_human_labels reached"

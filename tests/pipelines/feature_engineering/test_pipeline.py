@@ -10,6 +10,7 @@ from kedro_datasets.pickle import PickleDataset
 
 from review_sentiment.params import FeatureParams, TrainingParams
 from review_sentiment.pipelines import feature_engineering, training
+from tests.serving import local_mlflow
 
 CLASSES = ["positive", "negative", "neutral"]
 WORDS = {"positive": "great lovely", "negative": "awful broken", "neutral": "okay average"}
@@ -33,10 +34,8 @@ def manifest_lines(spark, tmp_path):
 
 @pytest.fixture
 def tracking(tmp_path):
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlruns.db'}")
-    experiment = mlflow.create_experiment("slice", artifact_location=(tmp_path / "art").as_uri())
-    yield experiment
-    mlflow.set_tracking_uri(None)
+    with local_mlflow(tmp_path) as experiment:
+        yield experiment
 
 
 def test_manifest_to_registered_champion(manifest_lines, tracking, tmp_path):

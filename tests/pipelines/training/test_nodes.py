@@ -3,7 +3,6 @@ import mlflow
 import pandas as pd
 import pytest
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
-from sklearn.linear_model import SGDClassifier
 
 from review_sentiment.params import ClassifierParams, TrainingParams
 from review_sentiment.pipelines.training.nodes import (
@@ -14,6 +13,7 @@ from review_sentiment.pipelines.training.nodes import (
     register_best_model,
     select_better_model,
 )
+from tests.serving import local_mlflow
 
 WORDS = {"positive": "great lovely", "negative": "awful broken", "neutral": "okay average"}
 
@@ -90,17 +90,13 @@ def test_select_better_model_takes_higher_macro_f1_and_bigram_on_tie():
 
 def test_register_best_model_registers_and_names_the_champion(fitted, tmp_path):
     vectorizer, classifier, _, test, _, _ = fitted
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlruns.db'}")
-    experiment = mlflow.create_experiment("t", artifact_location=(tmp_path / "artifacts").as_uri())
     model = build_bigram_model(vectorizer, classifier)
-    try:
+    with local_mlflow(tmp_path) as experiment:
         with mlflow.start_run(experiment_id=experiment):
             record = register_best_model(
                 model, {"feature_set": "bigram"}, test, TrainingParams(registered_model_name="m")
             )
         champion = mlflow.MlflowClient().get_model_version_by_alias("m", "champion")
-    finally:
-        mlflow.set_tracking_uri(None)
 
     assert record["feature_set"] == "bigram"
     assert record["promoted"] is True and record["version"] == 1 == int(champion.version)
@@ -109,12 +105,8 @@ def test_register_best_model_registers_and_names_the_champion(fitted, tmp_path):
 
 def test_register_best_model_needs_a_run(fitted, tmp_path):
     vectorizer, classifier, _, test, _, _ = fitted
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlruns.db'}")
-    try:
-        with pytest.raises(RuntimeError, match="active MLflow run"):
-            register_best_model(
-                build_bigram_model(vectorizer, classifier), {"feature_set": "bigram"}, test,
-                TrainingParams(),
-            )
-    finally:
-        mlflow.set_tracking_uri(None)
+    with local_mlflow(tmp_path), pytest.raises(RuntimeError, match="active MLflow run"):
+        register_best_model(
+            build_bigram_model(vectorizer, classifier), {"feature_set": "bigram"}, test,
+            TrainingParams(),
+        )
