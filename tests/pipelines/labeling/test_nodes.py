@@ -175,9 +175,29 @@ def test_automated_labeling_with_people_queues_the_first_batch_when_nobody_label
     output, summary, _, queue, _ = label_all(items, CATEGORIES, NO_ANNOTATIONS, params)
 
     assert output == []
-    assert len(queue) >= 50 and len(set(queue)) == len(queue)
+    assert len(queue) == 50 and len(set(queue)) == 50  # the run waits for that batch
     assert queue[:50] != [f"R{i}" for i in range(50)]  # a random first batch, not the file's head
     assert summary["queued_for_people"] == len(queue)
+
+
+def test_automated_labeling_keeps_every_label_people_saved():
+    items = synthetic_manifest(400)
+    params = LabelingParams(workforce="automated",
+                            automated={"humans": "people", "min_items": 300, "initial_batch": 50})
+    _, _, _, first_batch, _ = label_all(items, CATEGORIES, NO_ANNOTATIONS, params)
+    truth = {1: "negative", 3: "neutral", 5: "positive"}
+    by_id = {item["review_id"]: item for item in items}
+    # Someone labeled the first batch and, beyond it, one more review on the page.
+    extra = next(key for key in reversed(list(by_id)) if key not in first_batch)
+    labeled = [*first_batch, extra]
+    saved = annotations([(key, "ana", truth[by_id[key]["star_rating"]]) for key in labeled])
+
+    output, summary, _, queue, _ = label_all(items, CATEGORIES, saved, params)
+
+    people = {line["review_id"] for line in output if line["sentiment-metadata"]["human-annotated"] == "yes"}
+    assert people == set(labeled)
+    assert not set(queue) & people
+    assert summary["labeled_by_people"] == len(labeled)
 
 
 def test_find_label_issues_flags_flipped_labels_for_review():

@@ -92,6 +92,14 @@ def label_reviews(
             humans = _AskedButUnanswered(people)
         result = run_automated_labeling(input_manifest, classes, humans, params.automated)
         labels, iterations, queue = result.labels, result.iterations, humans.waiting
+        if params.automated.humans == "people":
+            # Every label people saved goes in, also for items this run's loop did not ask
+            # about (labeled from an earlier queue, or on the page beyond it); a person's label
+            # wins over the machine's.
+            answered = people.label(input_manifest, classes)
+            labels = [mine if mine is not None else loops for mine, loops in zip(answered, labels, strict=True)]
+            done = {item_key(item) for item, label in zip(input_manifest, answered, strict=True) if label}
+            queue = [key for key in queue if key not in done]
         logger.info("Automated labeling stopped: %s", result.stopped)
         if result.reason:
             logger.warning("Nothing was machine-labeled: %s", result.reason)
