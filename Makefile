@@ -41,7 +41,7 @@ serve: install
 		--model-uri models:/review-sentiment@champion --tracking-uri sqlite:///mlruns.db --port 5001
 
 label: install
-	$(BIN)/python -m review_sentiment.labeling serve --manifest data/03_primary/input.manifest \
+	$(BIN)/python -m review_sentiment.labeling_app serve --manifest data/03_primary/input.manifest \
 		--instructions data/03_primary/instructions.html --categories data/03_primary/label_categories.json \
 		--store data/03_primary/labels.db \
 		$$(test -f data/03_primary/labeling_queue.json && echo --priority data/03_primary/labeling_queue.json)

@@ -37,8 +37,9 @@ from sklearn.linear_model import SGDClassifier
 from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
 
-from review_sentiment.labeling.automated import AutomatedLabelingParams, run_automated_labeling
-from review_sentiment.labeling.simulated import SimulatedAnnotator, SimulatedWorkforceParams
+from review_sentiment.labeling.automated import run_automated_labeling
+from review_sentiment.labeling.simulated import SimulatedAnnotator
+from review_sentiment.params import AutomatedLabelingParams, SimulatedWorkforceParams
 from review_sentiment.pipelines.data_extraction.nodes import build_input_manifest, clean_text
 
 PROJECT = Path(__file__).resolve().parents[1]

@@ -20,7 +20,7 @@ from pathlib import Path
 import uvicorn
 from playwright.sync_api import sync_playwright
 
-from review_sentiment.labeling.app import create_app
+from review_sentiment.labeling_app.app import create_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

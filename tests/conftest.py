@@ -21,6 +21,33 @@ def shared_data(relative: str) -> Path:
 
 
 @pytest.fixture(scope="session")
+def moto_url():
+    """A real AWS API server (moto's server mode) on 127.0.0.1 for the whole session: S3,
+    SageMaker and the rest answer over HTTP as AWS does. Tests that need a clean slate POST
+    `/moto-api/reset` or use their own bucket names."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws_test_credentials(monkeypatch):
+    """Fake AWS credentials in the environment, so nothing can reach a real account."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
 def spark():
     """One `local[1]` session for every Spark test: starting a JVM takes seconds."""
     from review_sentiment.hooks import start_spark

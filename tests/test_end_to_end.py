@@ -135,7 +135,7 @@ def test_kedro_viz_builds_the_lineage_site(project):
 )
 def test_each_workforce_labels_through_kedro_run(project, spark, workforce, params, human):
     from review_sentiment.datasets import ManifestDataset
-    from review_sentiment.labeling.store import LabelStore
+    from review_sentiment.labeling_app.store import LabelStore
     from review_sentiment.params import FeatureParams
     from review_sentiment.pipelines.feature_engineering.nodes import read_labeled_reviews
 

@@ -17,9 +17,10 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
 from mlflow.types import ColSpec, Schema, TensorSpec
 from sklearn.exceptions import NotFittedError
-from sklearn.metrics import f1_score
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
+
+from review_sentiment.scoring import macro_f1
 
 # The name of the model inside its run (MLflow 3 `name=`); the registry name is separate.
 LOGGED_MODEL_NAME = "model"
@@ -116,8 +117,9 @@ def register_and_promote(
 ) -> Registration:
     """Logs `model` in the active run, registers it as a new version of `model_name`, and points
     `alias` at it only if its test macro-F1 strictly beats the current champion's (or there is
-    no champion). The champion is re-scored on the same texts, not trusted from its tag. If that
-    fails, the new version stays registered without the alias.
+    no champion). The champion's score is its tag when the tag says it was scored on this very
+    test set (same fingerprint), else it is re-scored on these texts. If that fails, the new
+    version stays registered without the alias.
 
     Raises:
         RegistrationError: no active MLflow run, or the champion cannot be scored.
@@ -134,7 +136,7 @@ def register_and_promote(
             "need the same number, at least one"
         )
 
-    macro_f1 = _macro_f1(list(model.predict(test_texts)), test_labels)
+    score = macro_f1(test_labels, list(model.predict(test_texts)))
     info = mlflow.sklearn.log_model(
         model,
         name=LOGGED_MODEL_NAME,
@@ -151,7 +153,7 @@ def register_and_promote(
     version = int(info.registered_model_version)
     client = MlflowClient()
     test_set = test_set_fingerprint(test_texts, test_labels)
-    client.set_model_version_tag(model_name, str(version), MACRO_F1_TAG, repr(macro_f1))
+    client.set_model_version_tag(model_name, str(version), MACRO_F1_TAG, repr(score))
     client.set_model_version_tag(model_name, str(version), TEST_SET_TAG, test_set)
 
     previous = _champion_version(client, model_name, alias)
@@ -160,23 +162,19 @@ def register_and_promote(
         if previous is None
         else _champion_score(client, model_name, previous, test_set, test_texts, test_labels)
     )
-    promoted = previous_f1 is None or macro_f1 > previous_f1
+    promoted = previous_f1 is None or score > previous_f1
     if promoted:
         client.set_registered_model_alias(model_name, alias, str(version))
     return Registration(
         model_name=model_name,
         version=version,
         model_uri=f"models:/{model_name}/{version}",
-        macro_f1=macro_f1,
+        macro_f1=score,
         previous_champion_version=previous,
         previous_champion_macro_f1=previous_f1,
         champion_version=version if promoted else previous,
         promoted=promoted,
     )
-
-
-def _macro_f1(predicted: list[str], truth: list[str]) -> float:
-    return float(f1_score(truth, predicted, average="macro", zero_division=0))
 
 
 def _champion_version(client: MlflowClient, model_name: str, alias: str) -> int | None:
@@ -224,4 +222,4 @@ def _score_version(model_name: str, version: int, texts: list[str], labels: list
         raise RegistrationError(
             f"champion {uri} gave {len(predicted)} predictions for {len(texts)} test texts"
         )
-    return _macro_f1([str(label) for label in predicted], labels)
+    return macro_f1(labels, [str(label) for label in predicted])

@@ -2,7 +2,7 @@ import pytest
 from kedro.io import DatasetError
 
 from review_sentiment.datasets import LabelStoreDataset
-from review_sentiment.labeling.store import LabelStore
+from review_sentiment.labeling_app.store import LabelStore
 
 
 def test_missing_store_loads_as_no_labels(tmp_path):

@@ -14,7 +14,6 @@ from pathlib import Path
 import boto3
 import pytest
 from kedro.io import DataCatalog, DatasetError, Version
-from moto.server import ThreadedMotoServer
 
 import review_sentiment
 from review_sentiment.datasets import ManifestDataset, ManifestError
@@ -306,24 +305,13 @@ def test_versioned_exists_is_false_until_a_version_is_saved(manifest_path):
 # --- S3, against a real S3 API server on 127.0.0.1 ----------------------------
 
 
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+@pytest.fixture
+def s3_endpoint(moto_url):
+    return moto_url
 
 
 @pytest.fixture
-def s3_credentials(monkeypatch, s3_endpoint):
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
+def s3_credentials(aws_test_credentials, s3_endpoint):
     return {"key": "testing", "secret": "testing", "client_kwargs": {"endpoint_url": s3_endpoint}}
 
 

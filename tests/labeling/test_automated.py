@@ -1,24 +1,20 @@
 """Automated labeling on small synthetic data: the threshold rule, the loop's stopping rules,
 uncertainty sampling, training on people's labels only, and MLflow's per-iteration record."""
 
-import mlflow
 import numpy as np
 import pytest
 from pydantic import ValidationError
 
+from review_sentiment.ground_truth.records import Label
 from review_sentiment.labeling.automated import (
-    METRICS,
-    AutomatedLabelingParams,
     Threshold,
     build_labeling_model,
     choose_threshold,
-    log_iterations_to_mlflow,
     run_automated_labeling,
 )
-from review_sentiment.labeling.ground_truth import Label
-from review_sentiment.labeling.simulated import SimulatedAnnotator, SimulatedWorkforceParams
+from review_sentiment.labeling.simulated import SimulatedAnnotator
+from review_sentiment.params import AutomatedLabelingParams, SimulatedWorkforceParams
 from review_sentiment.labeling.workforces import LabelingError
-from tests.serving import local_mlflow
 
 CLASSES = ["positive", "negative", "neutral"]
 CUES = {
@@ -146,7 +142,7 @@ def test_machine_labels_carry_the_model_probability_and_are_not_human(labeled):
     thresholds = [r["threshold"] for r in labeled.iterations if r["threshold"] is not None]
 
     assert all(min(thresholds) <= label.confidence <= 1.0 for label in machine)
-    assert labeled.summary()["machine_labeled"] == len(machine) == labeled.machine_labeled
+    assert len(machine) == labeled.machine_labeled > 0
 
 
 def test_each_iteration_is_recorded(labeled):
@@ -402,43 +398,3 @@ def test_params_reject_bad_values_and_unknown_keys(settings):
     with pytest.raises(ValidationError):
         AutomatedLabelingParams(**settings)
 
-
-# -- MLflow ------------------------------------------------------------------------------
-
-RECORDS = [
-    {"iteration": 1, "human_labels": 300, "validation_accuracy": None, "threshold": None,
-     "machine_labels": 0, "remaining": 1700},
-    {"iteration": 2, "human_labels": 450, "validation_accuracy": 0.96, "threshold": 0.81,
-     "machine_labels": 1200, "remaining": 350},
-    {"iteration": 3, "human_labels": 600, "validation_accuracy": 0.95, "threshold": 0.77,
-     "machine_labels": 350, "remaining": 0},
-]
-
-
-@pytest.fixture
-def tracking(tmp_path):
-    """A real SQLite tracking store in tmp_path; the previous tracking URI comes back after."""
-    with local_mlflow(tmp_path) as experiment_id:
-        yield experiment_id
-
-
-def test_iterations_are_logged_as_one_metric_step_each(tracking):
-    with mlflow.start_run(experiment_id=tracking) as run:
-        log_iterations_to_mlflow(RECORDS)
-
-    client = mlflow.MlflowClient()
-    history = {
-        name: [(m.step, m.value) for m in client.get_metric_history(run.info.run_id, name)]
-        for name in METRICS
-    }
-    assert history["human_labels"] == [(1, 300.0), (2, 450.0), (3, 600.0)]
-    assert history["machine_labels"] == [(1, 0.0), (2, 1200.0), (3, 350.0)]
-    assert history["remaining"] == [(1, 1700.0), (2, 350.0), (3, 0.0)]
-    # Iteration 1 had no threshold: nothing to plot there.
-    assert history["threshold"] == [(2, 0.81), (3, 0.77)]
-    assert history["validation_accuracy"] == [(2, 0.96), (3, 0.95)]
-
-
-def test_logging_iterations_needs_an_active_run():
-    with pytest.raises(RuntimeError, match="active MLflow run"):
-        log_iterations_to_mlflow(RECORDS)

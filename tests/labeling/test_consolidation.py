@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from review_sentiment.labeling.consolidation import consolidate
-from review_sentiment.labeling.ground_truth import Label
+from review_sentiment.ground_truth.records import Label
 
 CLASSES = ["positive", "negative", "neutral"]
 ERROR_RATES = {"good_a": 0.05, "good_b": 0.05, "good_c": 0.05, "sloppy": 0.60}

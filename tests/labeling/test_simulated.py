@@ -7,12 +7,9 @@ from collections import Counter
 import pytest
 from pydantic import ValidationError
 
-from review_sentiment.labeling.ground_truth import labeled_line
-from review_sentiment.labeling.simulated import (
-    SimulatedAnnotator,
-    SimulatedWorkforceParams,
-    simulated_job_name,
-)
+from review_sentiment.ground_truth.records import labeled_line
+from review_sentiment.labeling.simulated import SimulatedAnnotator, simulated_job_name
+from review_sentiment.params import SimulatedWorkforceParams
 from review_sentiment.labeling.workforces import LabelingError, Workforce
 
 CLASSES = ["positive", "negative", "neutral"]

@@ -12,7 +12,6 @@ import boto3
 import pandas as pd
 import pytest
 import requests
-from moto.server import ThreadedMotoServer
 
 from review_sentiment.serving import EndpointError, LocalModelServer, predict
 from tests.serving import PROBE_LABELS, PROBE_TEXTS, registered_champion
@@ -138,24 +137,11 @@ def test_unreachable_endpoint_is_an_endpoint_error():
 # by endpoint name and that each documented answer shape is read correctly, not the model.
 
 
-@pytest.fixture(scope="module")
-def moto_url():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
-def sagemaker_endpoint(moto_url, monkeypatch):
+def sagemaker_endpoint(moto_url, aws_test_credentials, monkeypatch):
     """An InService endpoint in a freshly reset moto; returns a function queueing its answers."""
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
     requests.post(f"{moto_url}/moto-api/reset", timeout=10).raise_for_status()
     sagemaker = boto3.client("sagemaker", region_name=REGION)
     sagemaker.create_model(

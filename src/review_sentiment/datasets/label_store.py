@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 
-from review_sentiment.labeling.store import ANNOTATION_COLUMNS, LabelStore
+from review_sentiment.labeling_app.store import ANNOTATION_COLUMNS, LabelStore
 
 
 class LabelStoreDataset(AbstractDataset[None, pd.DataFrame]):
@@ -32,7 +32,7 @@ class LabelStoreDataset(AbstractDataset[None, pd.DataFrame]):
     def save(self, data: Any) -> None:
         raise DatasetError(
             f"{self._filepath} is written by the labeling app "
-            "(python -m review_sentiment.labeling serve), not by a pipeline run"
+            "(python -m review_sentiment.labeling_app serve), not by a pipeline run"
         )
 
     def _exists(self) -> bool:

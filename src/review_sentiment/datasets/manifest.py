@@ -7,7 +7,6 @@ upload on object stores. Loads name the file and line of anything that is not a 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import secrets
 import stat
@@ -25,13 +24,9 @@ from kedro.io.core import (
     get_protocol_and_path,
 )
 
+from review_sentiment.ground_truth.manifest import ManifestError, parse_manifest, serialise_manifest
 
-class ManifestError(DatasetError, ValueError):
-    """A manifest line or an element to save is not a JSON object.
-
-    Also a ``DatasetError`` so that Kedro passes it through unchanged instead of
-    wrapping it in a generic "Failed while loading data" error.
-    """
+__all__ = ["ManifestDataset", "ManifestError"]
 
 
 class ManifestDataset(AbstractVersionedDataset[list[dict], list[dict]]):
@@ -152,71 +147,6 @@ class ManifestDataset(AbstractVersionedDataset[list[dict], list[dict]]):
         if self._protocol == "file" or "://" in path:
             return path
         return f"{self._protocol}://{path}"
-
-
-def serialise_manifest(lines: list[dict], path: str) -> bytes:
-    """Encodes ``lines`` as UTF-8 JSON Lines, or raises ``ManifestError`` naming the bad element."""
-    if not isinstance(lines, list | tuple):
-        raise ManifestError(
-            f"cannot save {type(lines).__name__} to {path}: expected a list of dicts"
-        )
-    encoded = []
-    for index, line in enumerate(lines):
-        if not isinstance(line, dict):
-            raise ManifestError(
-                f"element {index} of the manifest for {path}: "
-                f"expected a dict, got {_type_name(line)}"
-            )
-        try:
-            # allow_nan=False: NaN/Infinity are not JSON and Ground Truth rejects them.
-            text = json.dumps(line, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-            encoded.append(text.encode("utf-8"))
-        except (TypeError, ValueError) as exc:
-            raise ManifestError(
-                f"element {index} of the manifest for {path}: not serialisable as JSON ({exc})"
-            ) from exc
-    return b"".join(line + b"\n" for line in encoded)
-
-
-def parse_manifest(content: bytes, path: str) -> list[dict]:
-    """Decodes JSON Lines bytes into dicts, or raises ``ManifestError`` naming the bad line."""
-    raw_lines = content.split(b"\n")
-    # Blank lines at the end of the file (including the final newline) carry nothing.
-    while raw_lines and not raw_lines[-1].strip():
-        raw_lines.pop()
-
-    lines = []
-    for number, raw in enumerate(raw_lines, start=1):
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ManifestError(f"line {number} of {path}: not valid UTF-8 ({exc})") from exc
-        if not text.strip():
-            raise ManifestError(
-                f"line {number} of {path}: blank line (only the end of the file may be blank)"
-            )
-        try:
-            value = json.loads(text, parse_constant=_reject_constant)
-        except json.JSONDecodeError as exc:
-            raise ManifestError(
-                f"line {number} of {path}: not valid JSON ({exc.msg} at column {exc.colno})"
-            ) from exc
-        except ValueError as exc:
-            raise ManifestError(f"line {number} of {path}: not valid JSON ({exc})") from exc
-        if not isinstance(value, dict):
-            raise ManifestError(
-                f"line {number} of {path}: expected a JSON object, got {_type_name(value)}"
-            )
-        lines.append(value)
-    return lines
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed in JSON")
-
-
-def _type_name(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
 
 
 def _replace_file_atomically(path: str, payload: bytes) -> None:

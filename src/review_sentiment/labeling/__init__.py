@@ -1,1 +1,2 @@
-"""Labeling: the workforces that label reviews and the Ground Truth output format they write."""
+"""Who labels: the star rating, people (consolidated), a model with people (automated), a
+simulation for tests; and the search for likely label errors. No web, no SQLite, no MLflow here."""

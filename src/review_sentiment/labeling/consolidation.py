@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 from crowdkit.aggregation import DawidSkene, MajorityVote
 
-from review_sentiment.labeling.ground_truth import Label
+from review_sentiment.ground_truth.categories import check_classes
+from review_sentiment.ground_truth.records import Label
 
 METHODS = ("dawid_skene", "majority")
 ANNOTATION_COLUMNS = ("item_key", "annotator", "class_name")
@@ -78,7 +79,7 @@ def consolidate(
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    _check_classes(classes)
+    check_classes(classes)
     data = _checked_annotations(annotations, classes)
     if data.empty:
         return Consolidated(
@@ -155,11 +156,6 @@ def _dawid_skene(data: pd.DataFrame, classes: list[str]) -> tuple[pd.DataFrame, 
 def _by_class(probas: pd.DataFrame, classes: list[str]) -> pd.DataFrame:
     """Probabilities with one column per class, in `classes` order; unseen classes get 0."""
     return probas.reindex(columns=classes, fill_value=0.0).astype(float)
-
-
-def _check_classes(classes: list[str]) -> None:
-    if len(classes) < 2 or len(set(classes)) != len(classes):
-        raise ValueError(f"classes must be two or more distinct names, got {classes}")
 
 
 def _checked_annotations(annotations: pd.DataFrame, classes: list[str]) -> pd.DataFrame:

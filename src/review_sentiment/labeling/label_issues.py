@@ -13,6 +13,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline as SklearnPipeline
 
+from review_sentiment.ground_truth.categories import check_classes
+
 ISSUE_COLUMNS = ("position", "text", "given_label", "suggested_label", "label_quality")
 
 
@@ -103,8 +105,7 @@ def to_review_queue(issues: pd.DataFrame) -> list[dict]:
 def _check_inputs(texts: list[str], labels: list[str], classes: list[str], cv_folds: int) -> None:
     if len(texts) != len(labels):
         raise ValueError(f"got {len(texts)} texts but {len(labels)} labels; they must pair up")
-    if len(classes) < 2 or len(set(classes)) != len(classes):
-        raise ValueError(f"classes must be two or more distinct names, got {classes}")
+    check_classes(classes)
     if cv_folds < 2:
         raise ValueError(f"cv_folds must be 2 or more, got {cv_folds}")
     known = set(classes)

@@ -8,8 +8,8 @@ from typing import Literal
 
 import pandas as pd
 
-from review_sentiment.labeling.ground_truth import Label
-from review_sentiment.labeling.store import item_key
+from review_sentiment.ground_truth.records import Label
+from review_sentiment.ground_truth.records import item_key
 
 logger = logging.getLogger(__name__)
 

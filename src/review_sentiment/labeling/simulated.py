@@ -12,25 +12,13 @@ import logging
 from collections.abc import Sequence
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
-
-from review_sentiment.labeling.ground_truth import Label
-from review_sentiment.labeling.workforces import LabelingError, StarRatingWorkforce
+from review_sentiment.ground_truth.records import Label
+from review_sentiment.labeling.workforces import LabelingError
+from review_sentiment.params import SimulatedWorkforceParams, StarRatingParams
 
 logger = logging.getLogger(__name__)
 
 SIMULATED = "simulated"
-
-
-class SimulatedWorkforceParams(BaseModel):
-    """Where the simulated annotator finds the truth, how often it is wrong, and its seed."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    # A star rating (mapped like the star_rating workforce) or a class name.
-    field: str = "star_rating"
-    error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
-    seed: int = 0
 
 
 def simulated_job_name(job_name: str) -> str:
@@ -52,14 +40,14 @@ class SimulatedAnnotator:
     name = SIMULATED
     is_simulation = True
 
-    def __init__(self, settings: SimulatedWorkforceParams | None = None) -> None:
+    def __init__(
+        self,
+        settings: SimulatedWorkforceParams | None = None,
+        stars: StarRatingParams | None = None,
+    ) -> None:
         self.settings = settings or SimulatedWorkforceParams()
-        stars = StarRatingWorkforce()  # the project's one star → class mapping
-        self._by_star = {
-            star: class_name
-            for class_name in ("negative", "neutral", "positive")
-            for star in getattr(stars, class_name)
-        }
+        # The configured star → class mapping, the same one the star_rating workforce uses.
+        self._by_star = (stars or StarRatingParams()).classes_by_star()
 
     def job_name(self, job_name: str) -> str:
         """`job_name` marked as simulated, for `labeled_line(..., job_name=...)`."""

@@ -5,20 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from review_sentiment.labeling.ground_truth import Label
-
-
-class StarRatingWorkforce(BaseModel):
-    """Labels from the star rating: not a person, so human-annotated is "no"."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    negative: list[int] = [1, 2]
-    neutral: list[int] = [3]
-    positive: list[int] = [4, 5]
-    confidence: float = Field(default=1.0, ge=0.0, le=1.0)
+from review_sentiment.ground_truth.records import Label
+from review_sentiment.params import StarRatingParams
 
 
 class LabelingError(ValueError):
@@ -41,15 +29,8 @@ class StarRatingLabeler:
 
     name = "star_rating"
 
-    def __init__(self, settings: StarRatingWorkforce, *, source: str = "input manifest") -> None:
-        self._by_star: dict[int, str] = {}
-        for class_name in ("negative", "neutral", "positive"):
-            for star in getattr(settings, class_name):
-                if star in self._by_star:
-                    raise ValueError(
-                        f"star {star} is mapped to both {self._by_star[star]} and {class_name}"
-                    )
-                self._by_star[star] = class_name
+    def __init__(self, settings: StarRatingParams, *, source: str = "input manifest") -> None:
+        self._by_star = settings.classes_by_star()
         self._confidence = settings.confidence
         self._source = source
 

@@ -3,7 +3,6 @@ stops cleanly: one process group, so no uvicorn child outlives it."""
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import signal
 import socket
@@ -16,6 +15,8 @@ from types import TracebackType
 from typing import IO
 
 import requests
+
+from review_sentiment.loopback import is_loopback
 
 _OUTPUT_TAIL_CHARS = 3000
 
@@ -56,7 +57,7 @@ class LocalModelServer:
             startup_timeout: seconds to wait for /ping to answer 200.
             stop_timeout: seconds between SIGTERM and SIGKILL when stopping.
         """
-        if not allow_remote and not _is_loopback(host):
+        if not allow_remote and not is_loopback(host):
             raise ValueError(
                 f"host {host!r} is not a loopback address: the scoring server has no authentication, "
                 "so serving on a network interface needs allow_remote=True"
@@ -193,15 +194,6 @@ class LocalModelServer:
                     f"{self.startup_timeout:g} s; its output ends:\n{self.output_tail()}"
                 )
             time.sleep(0.2)
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False  # another host name: it may resolve to anything
 
 
 def _free_port(host: str) -> int:

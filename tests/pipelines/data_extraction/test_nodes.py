@@ -130,5 +130,5 @@ def test_worker_instructions_list_every_label_escaped():
 
 
 def test_duplicate_labels_are_rejected():
-    with pytest.raises(ValueError, match="unique"):
+    with pytest.raises(ValueError, match="two or more distinct"):
         ExtractionParams(labels=["positive", "positive"])

@@ -4,7 +4,7 @@ import pytest
 
 import pandas as pd
 
-from review_sentiment.labeling.store import ANNOTATION_COLUMNS
+from review_sentiment.labeling_app.store import ANNOTATION_COLUMNS
 from review_sentiment.labeling.workforces import LabelingError
 from review_sentiment.params import LabelingParams
 from review_sentiment.pipelines.labeling.nodes import label_reviews as label_all

@@ -8,6 +8,7 @@ import re
 
 import pandas as pd
 
+from review_sentiment.ground_truth.categories import label_categories
 from review_sentiment.params import ExtractionParams
 
 logger = logging.getLogger(__name__)
@@ -143,10 +144,7 @@ def build_input_manifest(reviews: pd.DataFrame) -> list[dict]:
 
 def build_label_categories(params: ExtractionParams) -> dict:
     """The label category configuration file of a Ground Truth text classification job."""
-    return {
-        "document-version": "2018-11-28",
-        "labels": [{"label": label} for label in params.labels],
-    }
+    return label_categories(params.labels)
 
 
 def build_worker_instructions(params: ExtractionParams) -> str:

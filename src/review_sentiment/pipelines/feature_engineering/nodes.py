@@ -11,9 +11,9 @@ from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.model_selection import train_test_split
 
-from review_sentiment.datasets import ManifestError
-from review_sentiment.labeling.ground_truth import label_classes
-from review_sentiment.labeling.spark_reader import parse_output_manifest
+from review_sentiment.ground_truth.categories import label_classes
+from review_sentiment.ground_truth.manifest import ManifestError
+from review_sentiment.ground_truth.spark_reader import parse_output_manifest
 from review_sentiment.params import FeatureParams
 
 logger = logging.getLogger(__name__)

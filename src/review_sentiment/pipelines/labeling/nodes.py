@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-from review_sentiment.labeling.ground_truth import Label, label_classes, labeled_line
+from review_sentiment.ground_truth.categories import label_classes
+from review_sentiment.ground_truth.records import Label, item_key, labeled_line
 from review_sentiment.labeling.people import PeopleWorkforce
 from review_sentiment.labeling.simulated import SimulatedAnnotator, simulated_job_name
-from review_sentiment.labeling.store import item_key
 from review_sentiment.labeling.workforces import LabelingError, StarRatingLabeler, Workforce
 from review_sentiment.params import LabelingParams
 
@@ -71,7 +71,7 @@ def label_reviews(
     if params.workforce == "star_rating":
         workforce = StarRatingLabeler(params.star_rating)
     elif params.workforce == "simulated":
-        workforce = SimulatedAnnotator(params.simulated)
+        workforce = SimulatedAnnotator(params.simulated, params.star_rating)
         job_name = simulated_job_name(job_name)
     elif params.workforce == "people":
         workforce = people
@@ -86,7 +86,7 @@ def label_reviews(
         from review_sentiment.labeling.automated import run_automated_labeling
 
         if params.automated.humans == "simulated":
-            humans = _AskedButUnanswered(SimulatedAnnotator(params.simulated))
+            humans = _AskedButUnanswered(SimulatedAnnotator(params.simulated, params.star_rating))
             job_name = simulated_job_name(job_name)
         else:
             humans = _AskedButUnanswered(people)

@@ -13,11 +13,12 @@ import pandas as pd
 from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.linear_model import SGDClassifier
-from sklearn.metrics import ConfusionMatrixDisplay, accuracy_score, f1_score, precision_recall_fscore_support
+from sklearn.metrics import ConfusionMatrixDisplay, accuracy_score, precision_recall_fscore_support
 from sklearn.pipeline import Pipeline as SklearnPipeline
 
 from review_sentiment.params import ClassifierParams, TrainingParams
 from review_sentiment.registry import as_text_model, register_and_promote
+from review_sentiment.scoring import macro_f1
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ def evaluate_classifier(
     )
     metrics = {
         "accuracy": float(accuracy_score(truth, predicted)),
-        "macro_f1": float(f1_score(truth, predicted, average="macro", zero_division=0)),
+        "macro_f1": macro_f1(truth, predicted),
     }
     for class_name, p, r in zip(classes, precision, recall, strict=True):
         metrics[f"precision_{class_name}"] = float(p)

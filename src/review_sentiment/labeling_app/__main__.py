@@ -1,28 +1,17 @@
-"""Command line of the local labeling loop: `python -m review_sentiment.labeling serve ...`."""
+"""Command line of the local labeling loop: `python -m review_sentiment.labeling_app serve ...`."""
 
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import sys
 from collections.abc import Sequence
 
-from review_sentiment.labeling.app import LOOPBACK_HOSTS
-
-
-def is_loopback(host: str) -> bool:
-    """Whether `host` names this machine only: `localhost` or an address in 127.0.0.0/8 or ::1."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+from review_sentiment.loopback import LOOPBACK_HOSTS, is_loopback
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m review_sentiment.labeling",
+        prog="python -m review_sentiment.labeling_app",
         description="The local labeling loop that stands in for SageMaker Ground Truth.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -48,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
 def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
-    from review_sentiment.labeling.app import create_app
+    from review_sentiment.labeling_app.app import create_app
 
     app = create_app(
         manifest_path=args.manifest,

@@ -28,11 +28,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from review_sentiment.datasets.manifest import parse_manifest
-from review_sentiment.labeling.ground_truth import label_classes
-from review_sentiment.labeling.store import AlreadyAnswered, LabelStore, item_key
-
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+from review_sentiment.ground_truth.categories import label_classes
+from review_sentiment.ground_truth.manifest import parse_manifest
+from review_sentiment.ground_truth.records import item_key
+from review_sentiment.labeling_app.store import AlreadyAnswered, LabelStore
+from review_sentiment.loopback import LOOPBACK_HOSTS
 MAX_NAME_LENGTH = 64
 SESSION_COOKIE = "labeling_session"
 # Keys 1-9 choose a class; S skips; U and Backspace undo.
@@ -86,7 +86,7 @@ def create_app(  # noqa: PLR0913
     tickets = URLSafeSerializer(secret_key, salt="labeling-ticket")
     templates = Jinja2Templates(
         env=jinja2.Environment(
-            loader=jinja2.PackageLoader("review_sentiment.labeling", "templates"),
+            loader=jinja2.PackageLoader("review_sentiment.labeling_app", "templates"),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
         )
@@ -109,7 +109,7 @@ def create_app(  # noqa: PLR0913
         openapi_url=None,
     )
     app.state.store = store
-    static = StaticFiles(packages=[("review_sentiment.labeling", "static")])
+    static = StaticFiles(packages=[("review_sentiment.labeling_app", "static")])
     app.mount("/static", static, name="static")
 
     def render(

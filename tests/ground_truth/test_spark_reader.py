@@ -3,7 +3,7 @@
 import json
 
 
-from review_sentiment.labeling.spark_reader import parse_output_manifest
+from review_sentiment.ground_truth.spark_reader import parse_output_manifest
 from tests.conftest import shared_data
 
 

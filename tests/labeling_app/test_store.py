@@ -13,13 +13,13 @@ import threading
 
 import pytest
 
-from review_sentiment.labeling.store import (
+from review_sentiment.labeling_app.store import (
     ANNOTATION_COLUMNS,
     AlreadyAnswered,
     LabelStore,
     LabelStoreError,
-    item_key,
 )
+from review_sentiment.ground_truth.records import item_key
 
 ITEMS = [{"source": f"review {n}", "review_id": f"r{n}"} for n in range(1, 6)]
 
@@ -222,7 +222,7 @@ def test_threads_can_share_one_store(tmp_path):
 _WRITER = textwrap.dedent(
     """
     import sys
-    from review_sentiment.labeling.store import LabelStore
+    from review_sentiment.labeling_app.store import LabelStore
 
     store = LabelStore(sys.argv[1])
     for n in range(20_000):

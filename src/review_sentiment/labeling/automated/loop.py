@@ -14,102 +14,17 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import count
-from typing import Literal, NamedTuple
 
-import mlflow
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import CountVectorizer
-from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.pipeline import Pipeline as SklearnPipeline
 
-from review_sentiment.labeling.ground_truth import Label
+from review_sentiment.ground_truth.records import Label
+from review_sentiment.labeling.automated.model import build_labeling_model, predict_confident
+from review_sentiment.labeling.automated.threshold import Threshold, choose_threshold
 from review_sentiment.labeling.workforces import LabelingError, Workforce
+from review_sentiment.params import GROUND_TRUTH_MIN_ITEMS, AutomatedLabelingParams
 
 logger = logging.getLogger(__name__)
-
-# Ground Truth will not start automated labeling on fewer objects than this.
-GROUND_TRUTH_MIN_ITEMS = 1250
-METRICS = ("threshold", "validation_accuracy", "human_labels", "machine_labels", "remaining")
-
-
-class AutomatedLabelingParams(BaseModel):
-    """How the labeling loop runs. The defaults follow Ground Truth where it documents one
-    (95% target, 1,250 items); the rest were measured on 14,000 Amazon reviews with
-    bench/labeling_efficiency.py (never on the holdout sets)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    # Accuracy the machine labels must reach on validation (Ground Truth's default is 95%).
-    target_accuracy: float = Field(default=0.95, gt=0.0, le=1.0)
-    # With fewer items nothing is machine-labeled: all go to people.
-    min_items: int = Field(default=GROUND_TRUTH_MIN_ITEMS, ge=1)
-    # Random first batch for people: a fraction (0 < x < 1) or a whole count (>= 1). Small is
-    # better: random items are mostly easy ones the machine could label, while the least
-    # confident ones people get next are needed anyway. On the bench 5% beat 10% (75% vs 71%
-    # machine-labeled, every seed at >= 95% accuracy); 3% labeled 77% but missed 95% once.
-    initial_batch: int | float = 0.05
-    # Items sent to people per iteration, least confident first.
-    batch_size: int = Field(default=500, ge=1)
-    # Share of each batch of people's labels kept for choosing the threshold, never for training.
-    validation_fraction: float = Field(default=0.2, gt=0.0, lt=1.0)
-    # A threshold is only chosen from at least this many validation items at or above it. At
-    # 95% the standard error of an accuracy measured on 500 items is 1 point; taking the lowest
-    # threshold that passes favours lucky samples: on the bench (10% initial batch) the machine
-    # labels were 0.941-0.965 accurate over 5 seeds with 100 items, 0.954-0.967 with 500.
-    # Small jobs therefore get machine labels only once people have labeled enough validation
-    # items, if ever.
-    min_validation_items: int = Field(default=500, ge=1)
-    # Standard errors by which validation accuracy must clear the target (Wilson lower bound);
-    # 0 compares the point estimate. A margin buys accuracy with machine-labeled share.
-    threshold_z: float = Field(default=0.0, ge=0.0)
-    # Validation items at or above an iteration's threshold stand for items the machine has
-    # just labeled; retiring them keeps later thresholds judged on items like those still
-    # unlabeled (the hard rest). Without it the easy ones inflate later accuracies: on the
-    # bench later iterations' machine labels were mostly 0.82-0.91 accurate against 0.95.
-    retire_validation: bool = True
-    # Later batches: the validation share is drawn at random from the unlabeled items (so
-    # validation stays a sample of what is left) and only the rest are the least confident.
-    # False: every batch is least-confident items, split stratified like the first.
-    random_validation: bool = True
-    # Items sent to people in all (initial batch included); None: no limit.
-    max_human_labels: int | None = Field(default=None, ge=1)
-    max_iterations: int = Field(default=20, ge=1)
-    # SGD (hinge) ranks too poorly on a thousand labels: its most confident validation items
-    # were 88% right, and it machine-labeled nothing until people had labeled 8,400 reviews.
-    classifier: Literal["sgd", "logistic_regression"] = "logistic_regression"
-    # Isotonic ranked slightly better than sigmoid on the bench (more items above 95%).
-    calibration: Literal["sigmoid", "isotonic"] = "isotonic"
-    calibration_cv: int = Field(default=3, ge=2)
-    seed: int = 42
-
-    @field_validator("initial_batch")
-    @classmethod
-    def _fraction_or_count(cls, value: int | float) -> int | float:
-        if isinstance(value, float) and not 0.0 < value < 1.0:
-            raise ValueError(
-                f"initial_batch {value!r}: a fraction must be between 0 and 1 (exclusive); "
-                "write a whole number such as 500 for a count"
-            )
-        if isinstance(value, int) and value < 1:
-            raise ValueError(f"initial_batch {value!r}: a count must be at least 1")
-        return value
-
-    def initial_batch_size(self, n_items: int) -> int:
-        """Items in the random first batch for `n_items` items (at least one)."""
-        if isinstance(self.initial_batch, float):
-            return min(n_items, max(1, round(self.initial_batch * n_items)))
-        return min(n_items, self.initial_batch)
-
-
-class Threshold(NamedTuple):
-    """A confidence threshold and what it achieved on validation."""
-
-    threshold: float
-    accuracy: float
-    items: int  # validation items with confidence >= threshold
-
 
 @dataclass(frozen=True)
 class AutomatedResult:
@@ -128,8 +43,6 @@ class AutomatedResult:
     reason: str | None
     stopped: str
     human_sent: int  # items sent to people, whether or not they answered
-    # The iteration each label was given in (0: the initial batch for people), None if unlabeled.
-    labeled_in: list[int | None]
 
     @property
     def human_labeled(self) -> int:
@@ -142,86 +55,6 @@ class AutomatedResult:
     @property
     def unlabeled(self) -> int:
         return sum(label is None for label in self.labels)
-
-    def summary(self) -> dict[str, int | float]:
-        """Counts for the run's record: items, human/machine-labeled, unlabeled, iterations."""
-        items = len(self.labels)
-        return {
-            "items": items,
-            "human_sent": self.human_sent,
-            "human_labeled": self.human_labeled,
-            "machine_labeled": self.machine_labeled,
-            "unlabeled": self.unlabeled,
-            "machine_share": self.machine_labeled / items if items else 0.0,
-            "iterations": len(self.iterations),
-        }
-
-
-def build_labeling_model(params: AutomatedLabelingParams) -> SklearnPipeline:
-    """Text → calibrated class probabilities: the project's bigram counts and a linear model.
-
-    Calibration matters: the threshold rule compares probabilities across iterations, and an
-    SGD hinge model has no probabilities at all without it.
-    """
-    if params.classifier == "sgd":
-        base = SGDClassifier(random_state=params.seed)
-    else:
-        # newton-cg converges on raw bigram counts in a fraction of lbfgs's time.
-        base = LogisticRegression(solver="newton-cg", max_iter=1000)
-    return SklearnPipeline(
-        [
-            ("vectorizer", CountVectorizer(ngram_range=(1, 2))),
-            (
-                "classifier",
-                CalibratedClassifierCV(base, method=params.calibration, cv=params.calibration_cv),
-            ),
-        ]
-    )
-
-
-def choose_threshold(
-    confidences: Sequence[float],
-    correct: Sequence[bool],
-    target_accuracy: float,
-    min_items: int,
-    *,
-    z: float = 0.0,
-) -> Threshold | None:
-    """The LOWEST confidence threshold t such that the validation items with confidence >= t
-    number at least `min_items` and are at least `target_accuracy` accurate; None if none is.
-
-    With `z` > 0 the accuracy must clear the target by its Wilson lower bound at z standard
-    errors rather than by its point estimate. Candidates are the items' own confidences, so
-    items with equal confidence are all in or all out. Lower thresholds label more items, so the
-    lowest one that meets the target wins.
-    """
-    conf = np.asarray(confidences, dtype=float)
-    hits = np.asarray(correct, dtype=bool)
-    if conf.shape != hits.shape:
-        raise ValueError(f"{conf.size} confidences but {hits.size} correct flags")
-    order = np.argsort(-conf, kind="stable")
-    conf, hits = conf[order], hits[order]
-    included = np.arange(1, conf.size + 1)
-    right = np.cumsum(hits)
-    # A cut is only possible after the last of a group of equal confidences.
-    group_end = np.append(conf[1:] < conf[:-1], True)
-    if z > 0:
-        meets = _wilson_lower(right, included, z) >= target_accuracy
-    else:
-        # Counts, not ratios, so 19 of 20 meets 0.95 despite floating point.
-        meets = right >= target_accuracy * included - 1e-9
-    ok = np.flatnonzero(group_end & meets & (included >= min_items))
-    if ok.size == 0:
-        return None
-    last = ok[-1]
-    return Threshold(float(conf[last]), float(right[last] / included[last]), int(included[last]))
-
-
-def _wilson_lower(successes: np.ndarray, trials: np.ndarray, z: float) -> np.ndarray:
-    p = successes / trials
-    centre = p + z * z / (2 * trials)
-    spread = z * np.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials))
-    return (centre - spread) / (1 + z * z / trials)
 
 
 def run_automated_labeling(
@@ -311,7 +144,6 @@ class _Loop:
         self.humans, self.params, self.make_model = humans, params, make_model
         n = len(items)
         self.labels: list[Label | None] = [None] * n
-        self.labeled_in: list[int | None] = [None] * n
         self.iteration = 0
         self.state = np.full(n, _UNLABELED, dtype=np.int8)
         self.validation = np.zeros(n, dtype=bool)
@@ -361,7 +193,6 @@ class _Loop:
                     f"{', '.join(self.classes)}"
                 )
             self.labels[i] = answer
-            self.labeled_in[i] = self.iteration
             self.state[i] = _HUMAN
             labeled.append(i)
         labeled = np.asarray(labeled, dtype=int)
@@ -454,7 +285,7 @@ class _Loop:
         if validation.size == 0:
             self.last_note = "no validation labels from people yet"
             return None
-        confidence, predicted = _predict(model, self.texts[validation])
+        confidence, predicted = predict_confident(model, self.texts[validation])
         truth = np.asarray([self.labels[i].class_name for i in validation], dtype=object)
         correct = predicted == truth
         threshold = choose_threshold(
@@ -478,7 +309,7 @@ class _Loop:
     def _machine_label(
         self, model: SklearnPipeline, pool: np.ndarray, threshold: Threshold | None
     ) -> int:
-        confidence, predicted = _predict(model, self.texts[pool])
+        confidence, predicted = predict_confident(model, self.texts[pool])
         self.confidence[pool] = confidence
         if threshold is None:
             return 0
@@ -490,7 +321,6 @@ class _Loop:
         for position in chosen:
             i = pool[position]
             self.labels[i] = Label(str(predicted[position]), float(confidence[position]), False)
-            self.labeled_in[i] = self.iteration
             self.state[i] = _MACHINE
         self.machine_total += chosen.size
         return int(chosen.size)
@@ -543,14 +373,7 @@ class _Loop:
             reason=reason,
             stopped=stopped,
             human_sent=self.sent,
-            labeled_in=list(self.labeled_in),
         )
-
-
-def _predict(model: SklearnPipeline, texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    probabilities = model.predict_proba(list(texts))
-    best = probabilities.argmax(axis=1)
-    return probabilities[np.arange(best.size), best], np.asarray(model.classes_, dtype=object)[best]
 
 
 def _texts(items: list[dict]) -> list[str]:
@@ -561,25 +384,3 @@ def _texts(items: list[dict]) -> list[str]:
             raise LabelingError(f"line {line} of the input manifest: field 'source' is empty")
         texts.append(source)
     return texts
-
-
-def log_iterations_to_mlflow(records: list[dict], *, prefix: str = "") -> None:
-    """Logs each iteration's threshold, validation_accuracy, human_labels, machine_labels and
-    remaining as MLflow metrics at step = iteration, in the active run (None values are skipped:
-    an iteration without a threshold has no threshold to plot).
-
-    Raises:
-        RuntimeError: no active MLflow run (kedro-mlflow starts one for a node).
-    """
-    if mlflow.active_run() is None:
-        raise RuntimeError(
-            "logging automated-labeling iterations needs an active MLflow run (kedro-mlflow "
-            "starts one; elsewhere use `with mlflow.start_run():`)"
-        )
-    for record in records:
-        metrics = {
-            f"{prefix}{name}": float(record[name])
-            for name in METRICS
-            if record.get(name) is not None
-        }
-        mlflow.log_metrics(metrics, step=int(record["iteration"]))

@@ -6,7 +6,6 @@ points at the answer it takes back, so nothing is ever deleted and the history c
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import secrets
@@ -18,6 +17,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from os import PathLike
 from typing import TYPE_CHECKING
+
+from review_sentiment.ground_truth.records import item_key
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -61,19 +62,6 @@ class LabelStoreError(ValueError):
 
 class AlreadyAnswered(LabelStoreError):
     """The annotator already labeled or skipped this item (a double submit, or a stale page)."""
-
-
-def item_key(line: dict) -> str:
-    """The key of a manifest line: its `review_id` if it has one, else the SHA-1 of its `source`."""
-    review_id = line.get("review_id")
-    if review_id is not None and str(review_id) != "":
-        return str(review_id)
-    source = line.get("source")
-    if not isinstance(source, str):
-        raise ValueError(
-            f"an item needs a 'review_id' or a text 'source', got keys {sorted(line)}"
-        )
-    return hashlib.sha1(source.encode("utf-8")).hexdigest()
 
 
 class LabelStore:

@@ -1,5 +1,5 @@
 """The labeling app in a real browser: Debian's Chromium driven by Playwright, against the real
-server started as `python -m review_sentiment.labeling serve` on 127.0.0.1."""
+server started as `python -m review_sentiment.labeling_app serve` on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from review_sentiment.labeling.store import LabelStore
+from review_sentiment.labeling_app.store import LabelStore
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -64,7 +64,7 @@ class Server:
 
     def start(self) -> None:
         command = [
-            sys.executable, "-m", "review_sentiment.labeling", "serve",
+            sys.executable, "-m", "review_sentiment.labeling_app", "serve",
             "--manifest", str(self.files["manifest"]),
             "--instructions", str(self.files["instructions"]),
             "--categories", str(self.files["categories"]),

@@ -8,10 +8,11 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from review_sentiment.labeling import app as app_module
-from review_sentiment.labeling.__main__ import is_loopback, main
-from review_sentiment.labeling.app import create_app
-from review_sentiment.labeling.store import LabelStore
+from review_sentiment.labeling_app import app as app_module
+from review_sentiment.labeling_app.__main__ import main
+from review_sentiment.loopback import is_loopback
+from review_sentiment.labeling_app.app import create_app
+from review_sentiment.labeling_app.store import LabelStore
 
 HOSTILE = [
     "<script>alert('pwned')</script>",
@@ -245,7 +246,7 @@ def test_loopback_hosts(host):
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "::", "example.com"])
 def test_cli_refuses_a_non_loopback_host_without_allow_remote(paths, host, capsys, monkeypatch):
     served = []
-    monkeypatch.setattr("review_sentiment.labeling.__main__.serve", served.append)
+    monkeypatch.setattr("review_sentiment.labeling_app.__main__.serve", served.append)
     argv = [
         "serve",
         "--manifest", str(paths["manifest_path"]),
