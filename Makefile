@@ -40,8 +40,6 @@ serve: install
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m review_sentiment.serving \
 		--model-uri models:/review-sentiment@champion --tracking-uri sqlite:///mlruns.db --port 5001
 
+# The labeling page takes its files and job from the Kedro catalog and parameters (KEDRO_ENV as for kedro).
 label: install
-	$(BIN)/python -m review_sentiment.labeling_app serve --manifest data/03_primary/input.manifest \
-		--instructions data/03_primary/instructions.html --categories data/03_primary/label_categories.json \
-		--store data/03_primary/labels.db \
-		$$(test -f data/03_primary/labeling_queue.json && echo --priority data/03_primary/labeling_queue.json)
+	$(BIN)/python -m review_sentiment.labeling_app serve

@@ -49,6 +49,7 @@ def take_screenshot(data: Path, out: Path, *, labels_before: int = 2) -> Path:
             instructions_path=data / "instructions.html",
             label_categories_path=data / "label_categories.json",
             store_path=Path(workdir) / "labels.db",
+            job_name="screenshot",
         )
         port = free_port()
         config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")

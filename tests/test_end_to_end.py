@@ -140,12 +140,14 @@ def test_each_workforce_labels_through_kedro_run(project, spark, workforce, para
     from review_sentiment.pipelines.feature_engineering.nodes import read_labeled_reviews
 
     primary = project / "data/03_primary"
+    # Each workforce on its own: an earlier case's labels would be carried over (never lost).
+    (primary / "output.manifest").unlink(missing_ok=True)
     if workforce == "people":
         lines = ManifestDataset(filepath=str(primary / "input.manifest")).load()[:20]
         with LabelStore(primary / "labels.db") as store:
-            store.add_items(lines)
+            job = store.open_job("review-sentiment", ManifestDataset(filepath=str(primary / "input.manifest")).load())
             for line in lines:
-                store.record(str(line["review_id"]), "ana", "positive" if line["star_rating"] > 3 else "negative", 3.0)
+                job.record(str(line["review_id"]), "ana", "positive" if line["star_rating"] > 3 else "negative", 3.0)
 
     kedro(project, "run", "--pipelines", "labeling", "--params", f"labeling.workforce={workforce}{params}")
 

@@ -35,6 +35,10 @@ class ExtractionParams(_Params):
     seed: int = 42
     labels: list[str]
     instructions_title: str = "Label the sentiment of each review"
+    # A text longer than Ground Truth takes (20,000 characters per attribute): leave the
+    # review out (skip), or keep its beginning (truncate). Why skip is the default:
+    # parameters_data_extraction.yml.
+    too_long: Literal["skip", "truncate"] = "skip"
 
     @field_validator("labels")
     @classmethod
@@ -199,6 +203,11 @@ class LabelingParams(_Params):
 
 class FeatureParams(_Params):
     multilabel: Literal["reject", "top"] = "reject"
+    # The label attribute to read when output lines carry several; None: each line's only one.
+    label_attribute: str | None = None
+    # A line that breaks the format stops the run (raise), or is set aside in
+    # manifest_quarantine with its reason and counted while the rest goes on (quarantine).
+    on_bad_line: Literal["raise", "quarantine"] = "raise"
     test_size: float = Field(default=0.2, gt=0.0, lt=1.0)
     seed: int = 42
     ngram_range: tuple[int, int] = (1, 2)

@@ -66,27 +66,55 @@ def test_load_ignores_blank_lines_at_the_end_of_the_file(manifest_path):
     assert loaded == [{"a": 1}, {"b": 2}]
 
 
+def test_load_accepts_a_byte_order_mark_and_crlf(manifest_path):
+    # Windows editors save UTF-8 with a BOM and CRLF; Ground Truth accepts both.
+    manifest_path.write_bytes(b'\xef\xbb\xbf{"source":"a"}\r\n{"source":"b"}\r\n')
+
+    loaded = ManifestDataset(filepath=str(manifest_path)).load()
+
+    assert loaded == [{"source": "a"}, {"source": "b"}]
+
+
+def test_load_keeps_a_genuine_replacement_character(manifest_path):
+    manifest_path.write_bytes('{"source":"odd \ufffd byte"}\n'.encode())
+
+    assert ManifestDataset(filepath=str(manifest_path)).load() == [{"source": "odd \ufffd byte"}]
+
+
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
         (
             b'{"a":1}\n{"a":1}\n{"a" 1}\n',
-            r"line 3 of {path}: not valid JSON \(Expecting ':' delimiter at column 6\)",
+            "line 3 of {path}: json: not valid JSON (Expecting ':' delimiter at column 6)",
         ),
-        (b'{"a":1}\n[1, 2]\n', "line 2 of {path}: expected a JSON object, got list"),
-        (b'{"a":1}\n"text"\n', "line 2 of {path}: expected a JSON object, got str"),
-        (b'{"a":1}\n\n{"a":2}\n', r"line 2 of {path}: blank line"),
-        (b'{"a":NaN}\n', r"line 1 of {path}: not valid JSON \(NaN is not allowed"),
-        (b'{"a":1}\n{"a":"\xff"}\n', "line 2 of {path}: not valid UTF-8"),
+        (b'{"a":1}\n[1, 2]\n', "line 2 of {path}: json: expected a JSON object, got list"),
+        (b'{"a":1}\n"text"\n', "line 2 of {path}: json: expected a JSON object, got str"),
+        (
+            b'{"a":1}\n\n{"a":2}\n',
+            "line 2 of {path}: json: blank line (only the end of a file may be blank)",
+        ),
+        (b'{"a":NaN}\n', "line 1 of {path}: json: not valid JSON (NaN is not allowed in JSON)"),
+        (
+            b'{"a":1}\n{"a":"\xff"}\n',
+            "line 2 of {path}: encoding: not valid UTF-8 (byte 0xff at column 7: invalid start byte)",
+        ),
+        (
+            b'{"source":"' + b"a" * 20_001 + b'"}\n',
+            "line 1 of {path}: source: 20,001 characters; Ground Truth takes at most 20,000 "
+            "per attribute",
+        ),
     ],
-    ids=["invalid-json", "array", "string", "blank-middle-line", "nan", "invalid-utf8"],
+    ids=["invalid-json", "array", "string", "blank-middle-line", "nan", "invalid-utf8", "too-long"],
 )
-def test_load_error_names_file_and_line(manifest_path, content, problem):
+def test_load_error_names_file_line_and_field(manifest_path, content, problem):
     manifest_path.write_bytes(content)
     dataset = ManifestDataset(filepath=str(manifest_path))
 
-    with pytest.raises(ManifestError, match=problem.format(path=str(manifest_path))):
+    with pytest.raises(ManifestError) as raised:
         dataset.load()
+
+    assert str(raised.value) == problem.format(path=str(manifest_path))
 
 
 def test_manifest_error_is_a_value_error():
@@ -288,7 +316,7 @@ def test_versioned_load_error_names_the_versioned_file(manifest_path):
     version_file.write_bytes(b'{"a":1}\n42\n')
     dataset = ManifestDataset(filepath=str(manifest_path), version=Version(None, None))
 
-    expected = f"line 2 of {version_file}: expected a JSON object, got int"
+    expected = f"line 2 of {version_file}: json: expected a JSON object, got int"
     with pytest.raises(ManifestError, match=expected):
         dataset.load()
 
@@ -345,7 +373,7 @@ def test_s3_load_error_names_the_s3_path_and_line(s3_credentials, s3_client, buc
     s3_client.put_object(Bucket=bucket, Key="out.manifest", Body=b'{"a":1}\n{"a":1,,}\n')
     dataset = ManifestDataset(filepath=f"s3://{bucket}/out.manifest", credentials=s3_credentials)
 
-    expected = rf"line 2 of s3://{bucket}/out.manifest: not valid JSON \("
+    expected = rf"line 2 of s3://{bucket}/out.manifest: json: not valid JSON \("
     with pytest.raises(ManifestError, match=expected):
         dataset.load()
 

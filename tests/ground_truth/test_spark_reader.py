@@ -1,97 +1,129 @@
-"""Every real Ground Truth output shape in the shared data parses; broken lines are named."""
+"""The Spark reader: real output shapes parse, file layout (BOM, CRLF, blank end) is accepted as the
+dataset accepts it, and what the dataset rejects (bad bytes, blank middle lines, over-long text)
+gets the same problem on the same line."""
 
 import json
 
-
+from review_sentiment.ground_truth.limits import MAX_ATTRIBUTE_CHARS
 from review_sentiment.ground_truth.spark_reader import parse_output_manifest
 from tests.conftest import shared_data
 
-
-def parse(spark, path, **kwargs):
-    rows = parse_output_manifest(spark.read.text(str(path)), **kwargs).orderBy("line").collect()
-    return {row.line: row for row in rows}
+CLASSES = ["positive", "negative", "neutral"]
 
 
-def test_every_real_shape_parses_with_multilabel_top(spark):
+def parse(spark, path, classes=CLASSES, **kwargs):
+    rows = parse_output_manifest(spark.read.text(str(path)), classes=classes, **kwargs).collect()
+    return {row.line: row for row in sorted(rows, key=lambda row: row.line)}
+
+
+def labeled(text, index=0, **extra):
+    return json.dumps({"source": text, "s": index, "s-metadata": {"class-name": CLASSES[index]}, **extra})
+
+
+def test_real_single_label_job_parses(spark):
     path = shared_data("groundtruth/example_output_manifest_lines.jsonl")
 
-    rows = parse(spark, path, multilabel="top")
+    rows = parse(spark, path, classes=["Technical", "Marketing"], label_attribute="hashtag-positivity-label-clone")
 
-    assert len(rows) == 14
-    assert {line: row.error for line, row in rows.items() if row.error} == {}
-    # int class index, float confidence
-    assert (rows[1].class_name, rows[1].confidence, rows[1].label_attribute) == (
-        "Marketing", 0.62, "hashtag-positivity-label-clone",
+    assert [rows[n].class_name for n in range(1, 6)] == ["Marketing", "Marketing", "Technical", "Marketing", "Technical"]
+    assert (rows[1].confidence, rows[1].human_annotated, rows[1].job_name) == (
+        0.62, True, "labeling-job/hashtag-positivity-label-clone",
     )
-    assert rows[6].confidence == 0.0  # written as the int 0
-    assert rows[8].class_name == "anger"  # multi-label [5, 1]: anger 0.91 beats optimism 0.49
-    assert rows[10].source is None and rows[10].source_ref.startswith("s3://")  # string label "0"
-    assert rows[11].class_name == "positive"  # string label "1"
-    # a machine label without class-name or job-name: the index is all there is
-    assert (rows[14].human_annotated, rows[14].label_index, rows[14].class_name) == ("no", 1, None)
+    assert rows[6].problem == "hashtag-positivity-label-clone-metadata: missing"
 
 
-def test_whole_real_multilabel_manifest_parses(spark):
+def test_whole_real_multilabel_manifest_parses_with_top(spark):
     path = shared_data("groundtruth/comprehend_multilabel_output.manifest")
     lines = [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
+    class_map = {}
+    for line in lines:
+        class_map.update(line["cutomDocClassification-metadata"]["class-map"])
+    # The job's label categories are not published; only classes 1 and 5 were chosen.
+    classes = [class_map.get(str(i), f"class {i}") for i in range(max(map(int, class_map)) + 1)]
 
-    rows = parse(spark, path, multilabel="top")
+    rows = parse(spark, path, classes=classes, multilabel="top")
 
     assert len(rows) == len(lines) == 90  # 89 newlines, and a last line without one
-    assert all(row.error is None for row in rows.values())
+    assert all(row.problem is None for row in rows.values())
     assert all(row.class_name in lines[line - 1]["cutomDocClassification-metadata"]["class-map"].values()
                for line, row in rows.items())
 
 
-def test_multilabel_is_rejected_by_default_naming_the_line(spark):
-    rows = parse(spark, shared_data("groundtruth/example_output_manifest_lines.jsonl"))
-
-    assert rows[7].error.startswith("field 'cutomDocClassification' is a multi-label annotation")
-    assert rows[1].error is None
-
-
-def test_broken_lines_get_their_own_error(spark, tmp_path):
+def test_bom_crlf_and_blank_end_are_accepted(spark, tmp_path):
     path = tmp_path / "out.manifest"
-    path.write_text(
-        "\n".join(
-            [
-                '{"source": "fine", "s": 0, "s-metadata": {"class-name": "positive", "confidence": 1}}',
-                '{"source": "no label"}',
-                "not json at all",
-                '["a", "list"]',
-                '{"source": "two", "a": 0, "a-metadata": {"class-name": "x"}, "b": 1, "b-metadata": {"class-name": "y"}}',
-                '{"source": "no class", "s": 0, "s-metadata": {"confidence": 1}}',
-            ]
-        )
-        + "\n"
+    path.write_bytes(b"\xef\xbb\xbf" + labeled("one").encode() + b"\r\n" + labeled("two", 1).encode() + b"\r\n\r\n  \n")
+
+    rows = parse(spark, path)
+
+    assert {n: (row.source, row.class_name, row.problem) for n, row in rows.items()} == {
+        1: ("one", "positive", None), 2: ("two", "negative", None),
+    }
+    assert rows[1].file == str(path)
+
+
+def test_blank_line_in_the_middle_is_a_problem_on_its_line(spark, tmp_path):
+    path = tmp_path / "out.manifest"
+    path.write_text(labeled("one") + "\n\n" + labeled("two") + "\n")
+
+    rows = parse(spark, path)
+
+    assert rows[2].problem == "json: blank line (only the end of a file may be blank)"
+    assert rows[3].problem is None
+
+
+def test_invalid_utf8_is_a_problem_but_a_genuine_replacement_character_loads(spark, tmp_path):
+    path = tmp_path / "out.manifest"
+    path.write_bytes(
+        labeled("fine").encode() + b"\n"
+        + b'{"source":"caf\xe9","s":0,"s-metadata":{}}\n'  # Latin-1, not UTF-8
+        + labeled("a real \ufffd").encode() + b"\n"
     )
 
     rows = parse(spark, path)
 
-    assert rows[1].error is None and rows[1].file == str(path)
-    assert rows[2].error.startswith("no label attribute")
-    assert rows[3].error == "not a JSON object"
-    assert rows[4].error == "not a JSON object"
-    assert rows[5].error.startswith("several label attributes (a-metadata, b-metadata)")
-    assert rows[6].error is None and rows[6].class_name is None and rows[6].label_index == 0
+    assert rows[2].problem == "encoding: not valid UTF-8 (byte 0xe9 at column 15: invalid continuation byte)"
+    assert rows[2].source is None
+    assert (rows[3].problem, rows[3].source) == (None, "a real \ufffd")
+
+
+def test_over_long_source_is_a_problem_naming_the_attribute(spark, tmp_path):
+    path = tmp_path / "out.manifest"
+    path.write_text(labeled("x" * (MAX_ATTRIBUTE_CHARS + 1)) + "\n" + labeled("ok") + "\n")
+
+    rows = parse(spark, path)
+
+    assert rows[1].problem == "source: 20,001 characters; Ground Truth takes at most 20,000 per attribute"
+    assert rows[2].problem is None
+
+
+def test_file_names_are_shown_as_written(spark, tmp_path):
+    folder = tmp_path / "labeling job #1"
+    folder.mkdir()
+    path = folder / "out 100%.manifest"
+    path.write_bytes(labeled("fine").encode() + b"\n" + b'{"source":"\xff"}\n')
+
+    rows = parse(spark, path)
+
+    assert rows[1].file == rows[2].file == str(path)
+    assert rows[2].problem.startswith("encoding: not valid UTF-8")
 
 
 def test_line_numbers_survive_many_partitions(spark, tmp_path):
     path = tmp_path / "big.manifest"
-    lines = [
-        json.dumps({"source": f"text {i}", "s": 0, "s-metadata": {"class-name": f"c{i}"}})
+    classes = [f"c{i}" for i in range(5000)]
+    path.write_text("".join(
+        json.dumps({"source": f"text {i}", "s": i, "s-metadata": {"class-name": f"c{i}"}}) + "\n"
         for i in range(5000)
-    ]
-    path.write_text("\n".join(lines) + "\n")
+    ))
 
     spark.conf.set("spark.sql.files.maxPartitionBytes", "16k")  # many splits of one file
     try:
         text = spark.read.text(str(path))
         partitions = text.rdd.getNumPartitions()
-        rows = parse_output_manifest(text).collect()
+        rows = parse_output_manifest(text, classes=classes).collect()
     finally:
         spark.conf.unset("spark.sql.files.maxPartitionBytes")
 
     assert partitions > 10
     assert len(rows) == 5000
-    assert all(row.class_name == f"c{row.line - 1}" for row in rows)
+    assert all(row.problem is None and row.class_name == f"c{row.line - 1}" for row in rows)

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from review_sentiment.labeling_app.store import LabelStore
+from tests.labeling_app import JOB, manifest_lines, write_manifest
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -55,9 +56,10 @@ HOSTILE = {
 class Server:
     """The labeling app as a real process, which a test can kill -9 and start again."""
 
-    def __init__(self, files: dict[str, Path], log: Path) -> None:
+    def __init__(self, files: dict[str, Path], log: Path, per_item: int = 1) -> None:
         self.files = files
         self.log = log
+        self.per_item = per_item
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -69,6 +71,7 @@ class Server:
             "--instructions", str(self.files["instructions"]),
             "--categories", str(self.files["categories"]),
             "--store", str(self.files["store"]),
+            "--job-name", JOB, "--per-item", str(self.per_item),
             "--host", "127.0.0.1", "--port", str(self.port),
         ]  # fmt: skip
         with self.log.open("ab") as log:
@@ -112,11 +115,7 @@ def _files(directory: Path, reviews: dict[str, str]) -> dict[str, Path]:
         "categories": directory / "label_categories.json",
         "store": directory / "labels.db",
     }
-    files["manifest"].write_text(
-        "".join(
-            json.dumps({"source": text, "review_id": key}) + "\n" for key, text in reviews.items()
-        )
-    )
+    write_manifest(files["manifest"], reviews)
     files["instructions"].write_text("<h2>Label the sentiment</h2><p>Choose one label.</p>")
     files["categories"].write_text(
         json.dumps({"labels": [{"label": name} for name in ("positive", "negative", "neutral")]})
@@ -135,12 +134,25 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
+def new_page(browser):
+    """Makes pages in browser contexts of their own: separate cookies, as two people's browsers."""
+    contexts = []
+
+    def new_page():
+        context = browser.new_context(viewport={"width": 1280, "height": 720})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        return page
+
+    yield new_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
 
 
 def _server(tmp_path: Path, reviews: dict[str, str]) -> Iterator[Server]:
@@ -208,8 +220,9 @@ def test_keys_clicks_undo_and_a_kill_9_of_the_server(server, page):
 
     with LabelStore(server.files["store"]) as store:
         labels = store.annotations()
-        assert store.next_item("ana", per_item=1)["review_id"] == "r6"
-        progress = store.progress()
+        job = store.open_job(JOB, manifest_lines(REVIEWS))
+        assert job.next_item("ana", per_item=1)["review_id"] == "r6"
+        progress = job.progress()
     assert labels[["item_key", "annotator", "class_name"]].values.tolist() == [
         ["r1", "ana", "positive"],
         ["r2", "ana", "negative"],
@@ -236,6 +249,55 @@ def test_hostile_reviews_run_nothing(hostile_server, page):
     # The page's own nonce'd script ran: the key presses above answered.
     with LabelStore(hostile_server.files["store"]) as store:
         assert store.annotations()["item_key"].tolist() == list(HOSTILE)
+
+
+def test_two_people_in_two_browsers_never_get_the_same_review(server, new_page):
+    from playwright.sync_api import expect
+
+    ana, bob = new_page(), new_page()
+    _log_in(ana, server, "ana")
+    _log_in(bob, server, "bob")
+    # Each is handed the first review nobody holds; answering hands them the next free one.
+    turns = [(ana, "r1"), (bob, "r2"), (ana, "r3"), (bob, "r4"), (ana, "r5"), (bob, "r6"), (ana, "r7")]
+    for page, key in turns:
+        _expect_review(page, REVIEWS[key])
+        page.keyboard.press("1")
+        if key == "r6":  # r7 is ana's: nothing left for bob, though he has not seen it
+            expect(bob.locator("#done")).to_be_visible()
+    expect(ana.locator("#done")).to_be_visible()
+
+    with LabelStore(server.files["store"]) as store:
+        labels = store.annotations()
+    assert labels[["item_key", "annotator"]].values.tolist() == [
+        [key, "ana" if page is ana else "bob"] for page, key in turns
+    ]
+
+
+def test_progress_shows_the_current_batch_after_a_new_manifest(server, page):
+    from playwright.sync_api import expect
+
+    _log_in(page, server, "ana")
+    for key in ("r1", "r2", "r3"):
+        _expect_review(page, REVIEWS[key])
+        page.keyboard.press("1")
+    _expect_review(page, REVIEWS["r4"])
+    server.stop()
+    # The next batch: r1 again with the same text (labeled already) and two new reviews.
+    write_manifest(server.files["manifest"], {"n1": "A new review", "r1": REVIEWS["r1"], "n2": "More"})
+    server.start()
+
+    page.goto(f"{server.url}/progress")
+    expect(page.locator("#done")).to_have_text("1")
+    expect(page.locator("#total")).to_have_text("3")
+    expect(page.locator('[data-annotator="ana"] .labels')).to_have_text("1")
+    page.goto(f"{server.url}/label")
+    _expect_review(page, "A new review")
+    page.keyboard.press("2")
+    _expect_review(page, "More")
+
+    with LabelStore(server.files["store"]) as store:
+        assert store.annotations()["item_key"].tolist() == ["r1", "r2", "r3", "n1"]
+        assert len(store.jobs()) == 2
 
 
 def test_screenshot_script_saves_the_labeling_page(tmp_path):

@@ -6,5 +6,13 @@ which the labeling app, importing `manifest`, should not pay for.
 
 from review_sentiment.datasets.label_store import LabelStoreDataset
 from review_sentiment.datasets.manifest import ManifestDataset, ManifestError
+from review_sentiment.datasets.optional_json import OptionalJSONDataset
+from review_sentiment.datasets.previous_manifest import PreviousManifestDataset
 
-__all__ = ["LabelStoreDataset", "ManifestDataset", "ManifestError"]
+__all__ = [
+    "LabelStoreDataset",
+    "ManifestDataset",
+    "ManifestError",
+    "OptionalJSONDataset",
+    "PreviousManifestDataset",
+]

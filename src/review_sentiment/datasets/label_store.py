@@ -8,15 +8,21 @@ from typing import Any
 import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 
-from review_sentiment.labeling_app.store import ANNOTATION_COLUMNS, LabelStore
+from review_sentiment.labeling_app.store import LabelStore, annotation_frame
 
 
 class LabelStoreDataset(AbstractDataset[None, pd.DataFrame]):
-    """Loads the standing labels of a `LabelStore` (SQLite file) as a DataFrame.
+    """Loads the standing labels of every labeling job in a `LabelStore` (SQLite file).
+
+    Columns `ANNOTATION_COLUMNS` of `review_sentiment.labeling_app.store`: job_name,
+    manifest_fingerprint, item_key, source_sha1, annotator, class_name, seconds, created_at. Each
+    label appears once, under the job it was given in; a later job of the same name counts it
+    for the same (item_key, source_sha1), so select a job's labels by name and those two.
 
     Read-only: labels are written by the labeling app, one commit per answer, never by a run.
     A store that does not exist yet has no labels: an empty table, so a pipeline that can use
-    people's labels still runs before anyone has labeled.
+    people's labels still runs before anyone has labeled. A store written before labeling jobs
+    existed is migrated when first opened (its labels come under job "(before jobs)").
     """
 
     def __init__(self, *, filepath: str, metadata: dict[str, Any] | None = None) -> None:
@@ -25,7 +31,7 @@ class LabelStoreDataset(AbstractDataset[None, pd.DataFrame]):
 
     def load(self) -> pd.DataFrame:
         if not Path(self._filepath).exists():
-            return pd.DataFrame(columns=ANNOTATION_COLUMNS)
+            return annotation_frame([])
         with LabelStore(Path(self._filepath)) as store:
             return store.annotations()
 

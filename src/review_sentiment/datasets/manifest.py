@@ -1,7 +1,8 @@
 """Kedro dataset for SageMaker Ground Truth manifests (JSON Lines, one object per line).
 
 Saves are whole-or-nothing: a temporary file renamed over the target locally, one
-upload on object stores. Loads name the file and line of anything that is not a JSON object.
+upload on object stores. Loads check each line with the format's one line reader
+(`ground_truth.manifest.parse_manifest`) and name the file and line of the first bad one.
 """
 
 from __future__ import annotations

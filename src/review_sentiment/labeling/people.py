@@ -9,9 +9,22 @@ from typing import Literal
 import pandas as pd
 
 from review_sentiment.ground_truth.records import Label
-from review_sentiment.ground_truth.records import item_key
+from review_sentiment.ground_truth.records import item_key, source_sha1
 
 logger = logging.getLogger(__name__)
+
+
+def answers_for(annotations: pd.DataFrame, items: Sequence[dict], job_name: str) -> pd.DataFrame:
+    """People's standing answers to these items in the labeling job `job_name`: the same item key
+    and the same text (from this batch or an earlier one of the job), each person's latest answer
+    per item. Other jobs' answers are left alone."""
+    wanted = {(item_key(item), source_sha1(item["source"])) for item in items}
+    rows = annotations[annotations["job_name"] == job_name]
+    matches = [pair in wanted for pair in zip(rows["item_key"], rows["source_sha1"], strict=True)]
+    rows = rows[matches] if len(rows) else rows
+    return rows.sort_values("created_at", kind="stable").drop_duplicates(
+        ["item_key", "annotator"], keep="last"
+    )
 
 
 class PeopleWorkforce:

@@ -1,15 +1,16 @@
-"""The people workforce: a small server-rendered web app where annotators label reviews one by one.
+"""The people workforce: a small server-rendered web app where annotators label the reviews of one
+labeling job one by one.
 
-Every answer is committed to a `LabelStore` before the next review is shown. Review text is user
-content and always escaped; a Content-Security-Policy only lets the page's own nonce'd script run;
-every form carries a per-session CSRF token. Time per item runs from the server rendering the page
-to the server receiving the answer, carried in a signed hidden field (no client clock involved).
+Every answer is committed to the job in a `LabelStore` before the next review is shown; the review
+shown is reserved for its annotator for a while, so two people are not handed the same one. Review
+text is user content and always escaped (defences in `security`). Time per item runs from the
+server rendering the page to the server receiving the answer, carried in a signed hidden field
+(no client clock involved).
 """
 
 from __future__ import annotations
 
 import json
-import secrets
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -25,16 +26,17 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.sessions import SessionMiddleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from review_sentiment.ground_truth.categories import label_classes
 from review_sentiment.ground_truth.manifest import parse_manifest
 from review_sentiment.ground_truth.records import item_key
-from review_sentiment.labeling_app.store import AlreadyAnswered, LabelStore
+from review_sentiment.labeling_app.job import AlreadyAnswered
+from review_sentiment.labeling_app.reservations import DEFAULT_RESERVE_SECONDS
+from review_sentiment.labeling_app.security import check_csrf, csrf_token, protect
+from review_sentiment.labeling_app.store import LabelStore
 from review_sentiment.loopback import LOOPBACK_HOSTS
+
 MAX_NAME_LENGTH = 64
-SESSION_COOKIE = "labeling_session"
 # Keys 1-9 choose a class; S skips; U and Backspace undo.
 _CLASS_KEYS = "123456789"
 
@@ -45,20 +47,26 @@ def create_app(  # noqa: PLR0913
     instructions_path: str | PathLike,
     label_categories_path: str | PathLike,
     store_path: str | PathLike,
+    job_name: str,
     per_item: int = 1,
+    reserve_seconds: float = DEFAULT_RESERVE_SECONDS,
     priority_path: str | PathLike | None = None,
     allowed_hosts: Sequence[str] = LOOPBACK_HOSTS,
     secret_key: str | None = None,
 ) -> FastAPI:
-    """The labeling app over the items of an input manifest.
+    """The labeling app over the items of an input manifest, as the labeling job `job_name`.
 
     Args:
         manifest_path: Ground Truth input manifest (JSON Lines with `source`, ideally `review_id`).
         instructions_path: worker instructions as an HTML fragment (trusted project output: shown
             as is; the page's CSP still blocks its scripts, inline styles and foreign images).
         label_categories_path: Ground Truth label categories JSON; buttons follow its order.
-        store_path: the SQLite label store; created if missing, resumed if present.
+        store_path: the SQLite label store; created if missing, resumed if present. Other jobs
+            in it are neither shown nor counted, except answers to the same reviews in earlier
+            jobs of the same name, which stand.
+        job_name: the job's name; with the manifest's fingerprint it names the job.
         per_item: how many people label each item.
+        reserve_seconds: how long an item shown to someone is held for them.
         priority_path: JSON list of item keys to label first (e.g. the least certain ones), in
             that order; read at start.
         allowed_hosts: Host headers served; the loopback names by default, which also stops DNS
@@ -68,17 +76,20 @@ def create_app(  # noqa: PLR0913
 
     Raises:
         ManifestError: a manifest line is not a JSON object.
-        ValueError: bad label categories, `per_item` < 1, or priority keys not in the manifest.
+        ValueError: bad label categories, `per_item` < 1, `reserve_seconds` < 0, priority keys not in the manifest, or
+            a key given two texts in the manifest.
     """
     if per_item < 1:
         raise ValueError(f"per_item must be 1 or more, got {per_item}")
+    if not reserve_seconds >= 0:
+        raise ValueError(f"reserve_seconds must be 0 or more, got {reserve_seconds}")
     lines = parse_manifest(Path(manifest_path).read_bytes(), str(manifest_path))
     classes = label_classes(json.loads(Path(label_categories_path).read_text(encoding="utf-8")))
     instructions = Path(instructions_path).read_text(encoding="utf-8")
     store = LabelStore(store_path)
     try:
-        store.add_items(lines)
-        priority = _read_priority(priority_path, {item_key(line) for line in lines})
+        job = store.open_job(job_name, lines)
+        priority = _read_priority(priority_path, set(job.keys()))
     except BaseException:
         store.close()
         raise
@@ -109,6 +120,7 @@ def create_app(  # noqa: PLR0913
         openapi_url=None,
     )
     app.state.store = store
+    app.state.job = job
     static = StaticFiles(packages=[("review_sentiment.labeling_app", "static")])
     app.mount("/static", static, name="static")
 
@@ -120,9 +132,10 @@ def create_app(  # noqa: PLR0913
         headers: dict[str, str] | None = None,
     ) -> Response:
         context = {
-            "csrf_token": _csrf_token(request),
+            "csrf_token": csrf_token(request),
             "nonce": request.state.nonce,
             "annotator": request.session.get("annotator"),
+            "job": job,
             **context,
         }
         return templates.TemplateResponse(
@@ -141,7 +154,7 @@ def create_app(  # noqa: PLR0913
         name: Annotated[str, Form()] = "",
         csrf: Annotated[str, Form()] = "",
     ) -> Response:
-        _check_csrf(request, csrf)
+        check_csrf(request, csrf)
         name = " ".join(name.split())
         error = _name_problem(name)
         if error:
@@ -152,8 +165,10 @@ def create_app(  # noqa: PLR0913
 
     @app.post("/logout")
     def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
-        _check_csrf(request, csrf)
-        request.session.pop("annotator", None)
+        check_csrf(request, csrf)
+        annotator = request.session.pop("annotator", None)
+        if annotator:
+            job.release(annotator)  # their review goes to the next person at once
         return _see_other("/")
 
     @app.get("/label", response_class=HTMLResponse)
@@ -163,14 +178,18 @@ def create_app(  # noqa: PLR0913
             return _see_other("/")
         # `item` is the one just undone: show it again first if it still wants an answer.
         order = [item, *priority] if item else priority
-        line = store.next_item(annotator, per_item=per_item, priority=order)
-        progress = store.progress(per_item=per_item)
+        line = job.next_item(
+            annotator, per_item=per_item, priority=order, reserve_seconds=reserve_seconds
+        )
+        progress = job.progress(per_item=per_item)
         mine = progress["annotators"].get(annotator, {"labels": 0, "skipped": 0})
         context = {"progress": progress, "mine": mine}
         if line is None:
             return render(request, "done.html", context)
         key = item_key(line)
-        ticket = tickets.dumps({"item": key, "annotator": annotator, "shown": _now()})
+        ticket = tickets.dumps(
+            {"job": job.id, "item": key, "annotator": annotator, "shown": _now()}
+        )
         context |= {
             "instructions": instructions,
             "review": line.get("source", ""),
@@ -187,6 +206,8 @@ def create_app(  # noqa: PLR0913
             raise HTTPException(400, "the answer's ticket is not valid: reload the page") from error
         if not annotator or payload.get("annotator") != annotator:
             raise HTTPException(409, "this page was shown to another name: reload the page")
+        if payload.get("job") != job.id:
+            raise HTTPException(409, "this review is from another batch: reload the page")
         return payload["item"], annotator, payload["shown"]
 
     @app.post("/label")
@@ -196,13 +217,13 @@ def create_app(  # noqa: PLR0913
         ticket: Annotated[str, Form()] = "",
         class_name: Annotated[str, Form()] = "",
     ) -> Response:
-        _check_csrf(request, csrf)
+        check_csrf(request, csrf)
         key, annotator, shown = read_ticket(request, ticket)
         if class_name not in classes:
             raise HTTPException(400, f"label {class_name!r} is not one of {', '.join(classes)}")
         seconds = round(max(0.0, _now() - shown), 3)
         try:
-            store.record(key, annotator, class_name, seconds)
+            job.record(key, annotator, class_name, seconds)
         except AlreadyAnswered:
             pass  # a double submit or a second tab: the first answer stands
         return _see_other("/label")
@@ -213,26 +234,26 @@ def create_app(  # noqa: PLR0913
         csrf: Annotated[str, Form()] = "",
         ticket: Annotated[str, Form()] = "",
     ) -> Response:
-        _check_csrf(request, csrf)
+        check_csrf(request, csrf)
         key, annotator, _ = read_ticket(request, ticket)
         try:
-            store.skip(key, annotator)
+            job.skip(key, annotator)
         except AlreadyAnswered:
             pass
         return _see_other("/label")
 
     @app.post("/undo")
     def undo(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
-        _check_csrf(request, csrf)
+        check_csrf(request, csrf)
         annotator = request.session.get("annotator")
         if not annotator:
             return _see_other("/")
-        key = store.undo_last(annotator)
+        key = job.undo_last(annotator)
         return _see_other("/label" if key is None else f"/label?item={quote(key, safe='')}")
 
     @app.get("/progress", response_class=HTMLResponse)
     def progress_page(request: Request) -> Response:
-        return render(request, "progress.html", {"progress": store.progress(per_item=per_item)})
+        return render(request, "progress.html", {"progress": job.progress(per_item=per_item)})
 
     # Starlette's class, so that 404 and 405 get the page too.
     @app.exception_handler(StarletteHTTPException)
@@ -240,28 +261,7 @@ def create_app(  # noqa: PLR0913
         context = {"detail": error.detail}
         return render(request, "error.html", context, error.status_code, error.headers)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Any) -> Response:
-        request.state.nonce = secrets.token_urlsafe(16)
-        response = await call_next(request)
-        response.headers["Content-Security-Policy"] = (
-            f"default-src 'none'; script-src 'nonce-{request.state.nonce}'; style-src 'self'; "
-            "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-        )
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers.setdefault("Cache-Control", "no-store")
-        return response
-
-    # Added last = outermost: a foreign Host is refused before any session is read.
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=secret_key,
-        session_cookie=SESSION_COOKIE,
-        max_age=30 * 24 * 3600,
-        same_site="strict",
-    )
-    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
+    protect(app, secret_key=secret_key, allowed_hosts=allowed_hosts)
     return app
 
 
@@ -274,23 +274,10 @@ def _read_priority(path: str | PathLike | None, known: set[str]) -> list[str]:
     unknown = [key for key in keys if key not in known]
     if unknown:
         raise ValueError(
-            f"{path}: {len(unknown)} item keys are not in the manifest, e.g. {unknown[:3]}"
+            f"{path}: {len(unknown)} item keys are not in the manifest, e.g. {unknown[:3]}; "
+            "a queue written for another batch? Run the labeling pipeline again or delete it"
         )
     return keys
-
-
-def _csrf_token(request: Request) -> str:
-    token = request.session.get("csrf")
-    if not token:
-        token = request.session["csrf"] = secrets.token_urlsafe(32)
-    return token
-
-
-def _check_csrf(request: Request, token: str) -> None:
-    expected = request.session.get("csrf")
-    # A cross-site post has no session cookie (SameSite=Strict) and cannot read the token.
-    if not expected or not secrets.compare_digest(expected.encode(), token.encode()):
-        raise HTTPException(403, "refused: the form's CSRF token does not match this session")
 
 
 def _name_problem(name: str) -> str | None:

@@ -1,100 +1,91 @@
-"""Durable label store of the local labeling app: SQLite in WAL mode, one commit per answer.
+"""Durable label store of the local labeling app: one SQLite file (WAL), one commit per answer,
+holding every labeling job served from it.
 
-Answers are an append-only log of events (`label`, `skip`, `undo`); an undo is an event that
-points at the answer it takes back, so nothing is ever deleted and the history can be audited.
+A labeling job is a job name plus the fingerprint of its input manifest: the page serves one job
+and counts its items only, so a new batch never mixes with an old one, and old jobs stay in the
+file with their answers. Answers are an append-only log of events (`label`, `skip`, `undo`); an
+undo is an event that points at the answer it takes back, so nothing is ever deleted.
+
+A grown batch keeps what people did: an item (table `items`) is identified by job name, item key
+and the SHA-1 of its text, and jobs of one name share their items (table `job_items` links them),
+so an answer given in an earlier job is resolved at query time as an answer in the new one.
+Nothing is copied: copies would be counted twice by a reader selecting a job name's labels and
+would go stale when the original is undone; here each answer is stored once, under the job it
+was given in, and an undo or a late answer in either job is seen by both. Reservations (module
+`reservations`) keep two people from being handed one review; `schema` migrates old files.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import secrets
 import sqlite3
-import statistics
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from os import PathLike
 from typing import TYPE_CHECKING
 
-from review_sentiment.ground_truth.records import item_key
+from review_sentiment.labeling_app.job import LabelingJob
+from review_sentiment.labeling_app.job_items import create_job
+from review_sentiment.labeling_app.schema import prepare
 
 if TYPE_CHECKING:
     import pandas as pd
 
-ANNOTATION_COLUMNS = ["item_key", "annotator", "class_name", "seconds", "created_at"]
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS items (
-    key      TEXT PRIMARY KEY,
-    position INTEGER NOT NULL UNIQUE,
-    line     TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS events (
-    id         INTEGER PRIMARY KEY AUTOINCREMENT,
-    kind       TEXT NOT NULL CHECK (kind IN ('label', 'skip', 'undo')),
-    item_key   TEXT NOT NULL REFERENCES items (key),
-    annotator  TEXT NOT NULL,
-    class_name TEXT,
-    seconds    REAL,
-    undoes     INTEGER REFERENCES events (id),
-    created_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_by_annotator ON events (annotator, id);
-CREATE INDEX IF NOT EXISTS events_by_item ON events (item_key);
-CREATE UNIQUE INDEX IF NOT EXISTS events_by_undone ON events (undoes);
--- The answers that stand: labels and skips no undo event points at.
-CREATE VIEW IF NOT EXISTS answers AS
-    SELECT e.* FROM events AS e
-    WHERE e.kind IN ('label', 'skip')
-      AND NOT EXISTS (SELECT 1 FROM events AS u WHERE u.undoes = e.id);
-CREATE TABLE IF NOT EXISTS meta (
-    name  TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-"""
-
-
-class LabelStoreError(ValueError):
-    """An answer the store cannot take: names the item and the annotator."""
-
-
-class AlreadyAnswered(LabelStoreError):
-    """The annotator already labeled or skipped this item (a double submit, or a stale page)."""
+# What `LabelStore.annotations` and the `human_annotations` dataset return, in this order.
+ANNOTATION_COLUMNS = [
+    "job_name",
+    "manifest_fingerprint",
+    "item_key",
+    "source_sha1",
+    "annotator",
+    "class_name",
+    "seconds",
+    "created_at",
+]
 
 
 class LabelStore:
-    """Items to label and the answers given to them, in one SQLite file.
+    """The labeling jobs of one SQLite file and the answers given to them.
 
-    Every `record`, `skip` and `undo_last` is its own committed transaction (WAL,
-    `synchronous=FULL`), so an answer that returned survives a crash or `kill -9` of the process.
-    One connection guarded by a lock makes the store safe to share between a web server's threads;
-    several processes may open the same file (SQLite serialises their writes).
+    Every write is its own committed transaction (WAL, `synchronous=FULL`), so an answer that
+    returned survives a crash or `kill -9` of the process. One connection guarded by a lock makes
+    the store safe to share between a web server's threads; several processes may open the same
+    file (SQLite serialises their writes, and reservations live in the file).
+
+    Args:
+        path: the SQLite file; created if missing, migrated if written before jobs existed.
+        clock: seconds since the epoch; reservations and timestamps read it (tests inject one).
 
     Examples:
         >>> store = LabelStore(tmp_path / "labels.db")
-        >>> store.add_items([{"source": "Great", "review_id": "R1"}])
-        1
-        >>> store.next_item("ana", per_item=1)
+        >>> job = store.open_job("review-sentiment", [{"source": "Great", "review_id": "R1"}])
+        >>> job.next_item("ana", per_item=1)
         {'source': 'Great', 'review_id': 'R1'}
-        >>> store.record("R1", "ana", "positive", seconds=2.5)
-        >>> store.next_item("ana", per_item=1) is None
+        >>> job.record("R1", "ana", "positive", seconds=2.5)
+        >>> job.next_item("ana", per_item=1) is None
         True
     """
 
-    def __init__(self, path: str | PathLike) -> None:
+    def __init__(self, path: str | PathLike, *, clock: Callable[[], float] = time.time) -> None:
         self.path = str(path)
+        self.clock = clock
         self._lock = threading.Lock()
         self._connection = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=False, timeout=10.0
         )
-        self._connection.execute("PRAGMA journal_mode = WAL")
-        # FULL syncs the WAL at each commit: an answer that returned survives power loss too.
-        self._connection.execute("PRAGMA synchronous = FULL")
-        self._connection.execute("PRAGMA foreign_keys = ON")
-        # executescript commits whatever is open, so the schema brings its own transaction.
-        self._connection.executescript(f"BEGIN IMMEDIATE;\n{_SCHEMA}\nCOMMIT;")
+        try:
+            self._connection.execute("PRAGMA journal_mode = WAL")
+            # FULL syncs the WAL at each commit: an answer that returned survives power loss too.
+            self._connection.execute("PRAGMA synchronous = FULL")
+            self._connection.execute("PRAGMA foreign_keys = ON")
+            with self.transaction() as connection:
+                prepare(connection, self.timestamp())
+        except BaseException:
+            self._connection.close()
+            raise
 
     def close(self) -> None:
         """Closes the connection; the store cannot be used afterwards."""
@@ -108,10 +99,11 @@ class LabelStore:
         self.close()
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, taken at once so that checks and inserts see the same state."""
+    def transaction(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
+        """One transaction on the store's connection. A write one is taken at once (`IMMEDIATE`)
+        so that its checks and inserts see the same state; a read one sees one snapshot."""
         with self._lock:
-            self._connection.execute("BEGIN IMMEDIATE")
+            self._connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
                 yield self._connection
             except BaseException:
@@ -119,226 +111,57 @@ class LabelStore:
                 raise
             self._connection.execute("COMMIT")
 
-    def _query(self, sql: str, parameters: Sequence | dict = ()) -> list[tuple]:
-        with self._lock:
-            return self._connection.execute(sql, parameters).fetchall()
+    def timestamp(self) -> str:
+        """The clock's time as an ISO 8601 UTC timestamp, as events store it."""
+        return datetime.fromtimestamp(self.clock(), UTC).isoformat(timespec="microseconds")
 
-    def add_items(self, lines: list[dict]) -> int:
-        """Adds the manifest lines not in the store yet, after the others, in their order.
+    def open_job(self, name: str, lines: list[dict]) -> LabelingJob:
+        """The job `name` over these manifest lines: made on first use, resumed after.
 
-        Adding the same manifest again adds nothing, so a restarted server resumes.
-
-        Returns:
-            How many items were new.
-
-        Raises:
-            ValueError: a line has no key, or has the key of an item with another `source`
-                (its labels would then belong to a different text).
-        """
-        keyed = []
-        for number, line in enumerate(lines, start=1):
-            try:
-                keyed.append((item_key(line), line))
-            except ValueError as error:
-                raise ValueError(f"line {number} of the items: {error}") from error
-        added = 0
-        with self._transaction() as connection:
-            (position,) = connection.execute(
-                "SELECT COALESCE(MAX(position), -1) FROM items"
-            ).fetchone()
-            for number, (key, line) in enumerate(keyed, start=1):
-                row = connection.execute("SELECT line FROM items WHERE key = ?", (key,)).fetchone()
-                if row is not None:
-                    stored_source = json.loads(row[0]).get("source")
-                    if stored_source != line.get("source"):
-                        raise ValueError(
-                            f"line {number} of the items: key {key!r} is already in {self.path} "
-                            "with another 'source'"
-                        )
-                    continue
-                position += 1
-                connection.execute(
-                    "INSERT INTO items (key, position, line) VALUES (?, ?, ?)",
-                    (key, position, json.dumps(line, ensure_ascii=False)),
-                )
-                added += 1
-        return added
-
-    def keys(self) -> list[str]:
-        """The keys of all items, in manifest order."""
-        return [key for (key,) in self._query("SELECT key FROM items ORDER BY position")]
-
-    def record(
-        self, item_key: str, annotator: str, class_name: str, seconds: float | None
-    ) -> None:
-        """Saves one label, committed before this returns.
-
-        Args:
-            item_key: the item's key (see `item_key`).
-            annotator: who gave the label.
-            class_name: the label; the caller checks it against the label categories.
-            seconds: time from showing the item to the answer, if measured.
+        The same name and lines (same fingerprint) give the same job, so a restarted server
+        resumes. Items with the key and text of an item of an earlier job of this name keep its
+        answers; a key with another text is another item.
 
         Raises:
-            AlreadyAnswered: the annotator already labeled or skipped the item.
-            LabelStoreError: the item is unknown, or a value is empty or negative.
+            ValueError: an empty name, a line without a key, or a key given two texts.
         """
-        if not class_name:
-            raise LabelStoreError(f"item {item_key!r}: empty label from {annotator!r}")
-        if seconds is not None and not (math.isfinite(seconds) and seconds >= 0):
-            raise LabelStoreError(
-                f"item {item_key!r}: seconds must be a finite number >= 0, got {seconds!r}"
-            )
-        self._answer("label", item_key, annotator, class_name, seconds)
+        with self.transaction() as connection:
+            job_id, fingerprint = create_job(connection, name, lines, self.timestamp())
+        return LabelingJob(self, job_id, name, fingerprint)
 
-    def skip(self, item_key: str, annotator: str) -> None:
-        """Records that the annotator skipped the item: it is not shown to them again.
-
-        Raises:
-            AlreadyAnswered: the annotator already labeled or skipped the item.
-            LabelStoreError: the item is unknown or the annotator empty.
-        """
-        self._answer("skip", item_key, annotator, None, None)
-
-    def _answer(
-        self,
-        kind: str,
-        key: str,
-        annotator: str,
-        class_name: str | None,
-        seconds: float | None,
-    ) -> None:
-        if not annotator:
-            raise LabelStoreError(f"item {key!r}: the annotator's name is empty")
-        with self._transaction() as connection:
-            if connection.execute("SELECT 1 FROM items WHERE key = ?", (key,)).fetchone() is None:
-                raise LabelStoreError(f"item {key!r} is not in {self.path}")
-            previous = connection.execute(
-                "SELECT kind, class_name FROM answers WHERE item_key = ? AND annotator = ?",
-                (key, annotator),
-            ).fetchone()
-            if previous is not None:
-                given = "skipped" if previous[0] == "skip" else f"labeled {previous[1]!r}"
-                raise AlreadyAnswered(f"item {key!r}: {annotator!r} already {given} it")
-            connection.execute(
-                "INSERT INTO events (kind, item_key, annotator, class_name, seconds, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (kind, key, annotator, class_name, seconds, _now()),
-            )
-
-    def undo_last(self, annotator: str) -> str | None:
-        """Takes back the annotator's latest standing label or skip, by appending an `undo` event.
-
-        Returns:
-            The key of the item answered again by undoing, or `None` if there was nothing to undo.
-        """
-        with self._transaction() as connection:
-            row = connection.execute(
-                "SELECT id, item_key FROM answers WHERE annotator = ? ORDER BY id DESC LIMIT 1",
-                (annotator,),
-            ).fetchone()
-            if row is None:
-                return None
-            event_id, key = row
-            connection.execute(
-                "INSERT INTO events (kind, item_key, annotator, undoes, created_at)"
-                " VALUES ('undo', ?, ?, ?, ?)",
-                (key, annotator, event_id, _now()),
-            )
-        return key
-
-    def next_item(
-        self, annotator: str, *, per_item: int, priority: list[str] | None = None
-    ) -> dict | None:
-        """The next item for the annotator, or `None` when nothing is left for them.
-
-        That is an item they have neither labeled nor skipped and that has fewer than `per_item`
-        standing labels; items whose keys are in `priority` come first, in that order, then the
-        others in manifest order. Nothing is reserved: two people asking at once get the same item.
-        """
-        if per_item < 1:
-            raise ValueError(f"per_item must be 1 or more, got {per_item}")
-        wanted = """
-            (SELECT COUNT(*) FROM answers AS a WHERE a.item_key = i.key AND a.kind = 'label')
-                < :per_item
-            AND NOT EXISTS (SELECT 1 FROM answers AS a
-                            WHERE a.item_key = i.key AND a.annotator = :annotator)
-        """
-        parameters = {"per_item": per_item, "annotator": annotator}
-        rows = []
-        if priority:
-            # json_each numbers the keys of the list from 0: that is their rank.
-            rows = self._query(
-                f"SELECT i.line FROM json_each(:priority) AS p JOIN items AS i ON i.key = p.value"
-                f" WHERE {wanted} ORDER BY p.key LIMIT 1",
-                {**parameters, "priority": json.dumps(list(priority))},
-            )
-        if not rows:
-            # Walking the position index stops at the first match instead of sorting every item.
-            rows = self._query(
-                f"SELECT i.line FROM items AS i WHERE {wanted} ORDER BY i.position LIMIT 1",
-                parameters,
-            )
-        return json.loads(rows[0][0]) if rows else None
+    def jobs(self) -> list[dict]:
+        """Every job in the file, oldest first: `{"name", "manifest_fingerprint", "items",
+        "created_at"}`."""
+        with self.transaction(write=False) as connection:
+            rows = connection.execute(
+                "SELECT j.name, j.manifest_fingerprint, COUNT(ji.item_id), j.created_at"
+                " FROM jobs AS j LEFT JOIN job_items AS ji ON ji.job_id = j.id"
+                " GROUP BY j.id ORDER BY j.id"
+            ).fetchall()
+        fields = ("name", "manifest_fingerprint", "items", "created_at")
+        return [dict(zip(fields, row, strict=True)) for row in rows]
 
     def annotations(self) -> pd.DataFrame:
-        """The standing labels (undone ones left out), oldest first.
+        """The standing labels of all jobs (undone ones left out), oldest first, each once, under
+        the job it was given in.
 
-        Columns: item_key, annotator, class_name, seconds (float, NaN if not measured),
-        created_at (UTC timestamps).
+        Columns `ANNOTATION_COLUMNS`: seconds is float (NaN if not measured), created_at UTC
+        timestamps. A later job of the same name reuses a label when it has the same
+        (item_key, source_sha1): select by job name and those two, not by fingerprint.
         """
-        import pandas as pd
-
-        rows = self._query(
-            "SELECT item_key, annotator, class_name, seconds, created_at FROM answers"
-            " WHERE kind = 'label' ORDER BY id"
-        )
-        frame = pd.DataFrame(rows, columns=ANNOTATION_COLUMNS)
-        frame["seconds"] = frame["seconds"].astype("float64")
-        frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True, format="ISO8601")
-        return frame
-
-    def progress(self, *, per_item: int = 1) -> dict:
-        """How far labeling is, for the progress page and logs.
-
-        Returns:
-            `{"total": items, "done": items with >= per_item labels, "per_item": per_item,
-            "labels": standing labels, "annotators": {name: {"labels": n, "skipped": n,
-            "median_seconds": float | None}}}`, annotators sorted by name.
-        """
-        ((total,),) = self._query("SELECT COUNT(*) FROM items")
-        ((done,),) = self._query(
-            "SELECT COUNT(*) FROM (SELECT item_key FROM answers WHERE kind = 'label'"
-            " GROUP BY item_key HAVING COUNT(*) >= ?)",
-            (per_item,),
-        )
-        answers = self._query("SELECT annotator, kind, seconds FROM answers ORDER BY annotator")
-        annotators: dict[str, dict] = {}
-        seconds_by_annotator: dict[str, list[float]] = {}
-        for annotator, kind, seconds in answers:
-            counts = annotators.setdefault(annotator, {"labels": 0, "skipped": 0})
-            times = seconds_by_annotator.setdefault(annotator, [])
-            if kind == "skip":
-                counts["skipped"] += 1
-                continue
-            counts["labels"] += 1
-            if seconds is not None:
-                times.append(seconds)
-        for annotator, counts in annotators.items():
-            times = seconds_by_annotator[annotator]
-            counts["median_seconds"] = statistics.median(times) if times else None
-        return {
-            "total": total,
-            "done": done,
-            "per_item": per_item,
-            "labels": sum(counts["labels"] for counts in annotators.values()),
-            "annotators": annotators,
-        }
+        with self.transaction(write=False) as connection:
+            rows = connection.execute(
+                "SELECT j.name, j.manifest_fingerprint, i.key, i.source_sha1, a.annotator,"
+                " a.class_name, a.seconds, a.created_at FROM answers AS a"
+                " JOIN jobs AS j ON j.id = a.job_id JOIN items AS i ON i.id = a.item_id"
+                " WHERE a.kind = 'label' ORDER BY a.id"
+            ).fetchall()
+        return annotation_frame(rows)
 
     def secret(self, name: str) -> str:
         """A random secret made on first use and kept in the store, e.g. to sign cookies, so that
         they stay valid when the server restarts."""
-        with self._transaction() as connection:
+        with self.transaction() as connection:
             connection.execute(
                 "INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)",
                 (f"secret:{name}", secrets.token_urlsafe(32)),
@@ -349,5 +172,11 @@ class LabelStore:
         return value
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
+def annotation_frame(rows: list[tuple]) -> pd.DataFrame:
+    """Rows in `ANNOTATION_COLUMNS` order as the annotations table, typed (also when empty)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=ANNOTATION_COLUMNS)
+    frame["seconds"] = frame["seconds"].astype("float64")
+    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True, format="ISO8601")
+    return frame

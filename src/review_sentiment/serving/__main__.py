@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from review_sentiment.loopback import add_bind_arguments
 from review_sentiment.serving.server import LocalModelServer, ServerStartError
 
 
@@ -22,12 +23,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--tracking-uri", required=True, help="MLflow tracking/registry URI, e.g. sqlite:///mlruns.db"
     )
-    parser.add_argument("--host", default="127.0.0.1", help="default: %(default)s")
-    parser.add_argument("--port", type=int, default=5001, help="0 picks a free port (default: %(default)s)")
-    parser.add_argument(
-        "--allow-remote",
-        action="store_true",
-        help="allow a non-loopback --host; the scoring server has no authentication",
+    add_bind_arguments(
+        parser, port=5001, port_help="0 picks a free port",
+        unprotected="the scoring server has no authentication",
     )
     parser.add_argument("--startup-timeout", type=float, default=120, help="seconds (default: %(default)s)")
     return parser

@@ -67,7 +67,7 @@ class LocalModelServer:
         self.model_uri = model_uri
         self.tracking_uri = tracking_uri
         self.registry_uri = registry_uri
-        self.host = host
+        self.host = host.strip("[]")  # `[::1]` as a browser writes it; sockets want `::1`
         self.port = port
         self.startup_timeout = startup_timeout
         self.stop_timeout = stop_timeout

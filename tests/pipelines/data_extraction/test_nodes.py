@@ -1,6 +1,8 @@
 import pandas as pd
 import pytest
 
+from review_sentiment.datasets import ManifestDataset, ManifestError
+from review_sentiment.ground_truth.limits import MAX_ATTRIBUTE_CHARS
 from review_sentiment.params import ColumnMapping, ExtractionParams
 from review_sentiment.pipelines.data_extraction.nodes import (
     ReviewDataError,
@@ -11,6 +13,7 @@ from review_sentiment.pipelines.data_extraction.nodes import (
     clean_text,
     sample_reviews,
     select_review_fields,
+    truncate_text,
 )
 
 LABELS = ["positive", "negative", "neutral"]
@@ -66,11 +69,12 @@ def test_clean_text_decodes_entities_and_line_breaks():
 def test_clean_reviews_drops_and_counts_empty_and_duplicate_texts(raw_reviews):
     reviews = select_review_fields(raw_reviews, params())
 
-    kept, counts = clean_reviews(reviews)
+    kept, counts = clean_reviews(reviews, params())
 
     assert kept["review_id"].tolist() == ["R1", "R2", "R3", "R4"]
     assert counts == {
-        "rows_read": 6, "empty_texts_dropped": 1, "duplicate_texts_dropped": 1, "rows_kept": 4,
+        "rows_read": 6, "too_long_texts_skipped": 0, "too_long_texts_truncated": 0,
+        "empty_texts_dropped": 1, "duplicate_texts_dropped": 1, "rows_kept": 4,
     }
     assert kept.loc[0, "text"] == 'Great. Works "perfectly". Would buy again'
 
@@ -79,7 +83,7 @@ def test_clean_reviews_does_not_change_its_input(raw_reviews):
     reviews = select_review_fields(raw_reviews, params())
     before = reviews.copy()
 
-    clean_reviews(reviews)
+    clean_reviews(reviews, params())
 
     pd.testing.assert_frame_equal(reviews, before)
 
@@ -103,7 +107,7 @@ def test_sample_reviews_takes_all_when_fewer_than_asked(raw_reviews):
 
 
 def test_build_input_manifest_keeps_text_id_and_stars(raw_reviews):
-    reviews, _ = clean_reviews(select_review_fields(raw_reviews, params()))
+    reviews, _ = clean_reviews(select_review_fields(raw_reviews, params()), params())
 
     manifest = build_input_manifest(reviews)
 
@@ -132,3 +136,62 @@ def test_worker_instructions_list_every_label_escaped():
 def test_duplicate_labels_are_rejected():
     with pytest.raises(ValueError, match="two or more distinct"):
         ExtractionParams(labels=["positive", "positive"])
+
+
+def with_a_long_review(raw_reviews):
+    # 150,023 characters once headline and body are joined: far over Ground Truth's limit
+    long_body = " ".join(["lovely"] * 21_430) + " " + "x" * 7
+    return pd.concat([raw_reviews, pd.DataFrame([{
+        "marketplace": "US", "review_id": "R7", "product_category": "Electronics", "star_rating": 5,
+        "review_headline": "Long", "review_body": long_body,
+    }])], ignore_index=True)
+
+
+def test_too_long_text_is_skipped_and_counted_by_default(raw_reviews, caplog):
+    reviews = select_review_fields(with_a_long_review(raw_reviews), params())
+    assert reviews["text"].str.len().max() == 150_023
+
+    with caplog.at_level("WARNING"):
+        kept, counts = clean_reviews(reviews, params())
+
+    assert "R7" not in kept["review_id"].tolist()
+    assert (counts["too_long_texts_skipped"], counts["too_long_texts_truncated"]) == (1, 0)
+    assert counts["rows_kept"] == 4
+    assert any("1 review text(s) are longer than Ground Truth takes (20,000 characters): skipped"
+               in record.getMessage() for record in caplog.records)
+
+
+def test_too_long_text_is_cut_at_a_word_when_truncating(raw_reviews):
+    reviews = select_review_fields(with_a_long_review(raw_reviews), params())
+
+    kept, counts = clean_reviews(reviews, params(too_long="truncate"))
+
+    text = kept.set_index("review_id").loc["R7", "text"]
+    assert MAX_ATTRIBUTE_CHARS - 200 < len(text) <= MAX_ATTRIBUTE_CHARS
+    assert text.startswith("Long. lovely") and text.endswith(" lovely")
+    assert (counts["too_long_texts_skipped"], counts["too_long_texts_truncated"]) == (0, 1)
+
+
+def test_truncate_text_leaves_short_text_alone_and_cuts_a_wordless_one_at_the_limit():
+    assert truncate_text("short") == "short"
+    assert truncate_text("x" * 30_000) == "x" * MAX_ATTRIBUTE_CHARS
+
+
+@pytest.mark.parametrize("too_long", ["skip", "truncate"])
+def test_extraction_never_writes_a_line_ground_truth_would_refuse(raw_reviews, tmp_path, too_long):
+    settings = params(too_long=too_long)
+    reviews, _ = clean_reviews(select_review_fields(with_a_long_review(raw_reviews), settings), settings)
+    dataset = ManifestDataset(filepath=str(tmp_path / "input.manifest"))
+
+    dataset.save(build_input_manifest(sample_reviews(reviews, settings)))
+
+    assert all(len(line["source"]) <= MAX_ATTRIBUTE_CHARS for line in dataset.load())
+
+
+def test_build_input_manifest_refuses_a_line_over_the_limits():
+    reviews = pd.DataFrame({"review_id": ["R" * 20_001], "text": ["fine"], "star_rating": [5],
+                            "product_category": [""]})
+
+    with pytest.raises(ManifestError, match=r"^element 0 of the input manifest \(review_id 'R{40}'\): "
+                       r"review_id: 20,001 characters; Ground Truth takes at most 20,000 per attribute$"):
+        build_input_manifest(reviews)

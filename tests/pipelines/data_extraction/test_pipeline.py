@@ -5,7 +5,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from review_sentiment.datasets import LabelStoreDataset
 from kedro.runner import SequentialRunner
 
-from review_sentiment.datasets import ManifestDataset
+from review_sentiment.datasets import ManifestDataset, PreviousManifestDataset
 from review_sentiment.params import ExtractionParams, LabelingParams
 from review_sentiment.pipelines import data_extraction, labeling
 
@@ -21,6 +21,9 @@ def test_raw_reviews_become_a_labeled_manifest_on_disk(raw_reviews, tmp_path):
             "human_annotations": LabelStoreDataset(filepath=str(tmp_path / "labels.db")),
             "input_manifest": ManifestDataset(filepath=str(tmp_path / "input.manifest")),
             "output_manifest@lines": ManifestDataset(filepath=str(tmp_path / "output.manifest")),
+            "previous_output_manifest": PreviousManifestDataset(
+                filepath=str(tmp_path / "output.manifest")
+            ),
         }
     )
     pipeline = data_extraction.create_pipeline() + labeling.create_pipeline()

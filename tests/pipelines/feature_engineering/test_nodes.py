@@ -9,11 +9,13 @@ from review_sentiment.params import FeatureParams
 from review_sentiment.pipelines.feature_engineering.nodes import (
     build_bigram_features,
     build_tfidf_features,
+    read_labeled_manifest,
     read_labeled_reviews,
     split_reviews,
 )
 
-CATEGORIES = {"labels": [{"label": "positive"}, {"label": "negative"}, {"label": "neutral"}]}
+CLASSES = ["positive", "negative", "neutral"]
+CATEGORIES = {"labels": [{"label": name} for name in CLASSES]}
 
 
 def write_manifest(path, lines):
@@ -39,6 +41,10 @@ def labeled(n_per_class=10):
     return pd.DataFrame(rows, columns=["text", "label"])
 
 
+def read(spark, path, params=None, queue=None):
+    return read_labeled_manifest(spark.read.text(str(path)), CATEGORIES, params or FeatureParams(), queue)
+
+
 def test_read_labeled_reviews_returns_text_and_class_name(spark, tmp_path):
     path = write_manifest(tmp_path / "out.manifest", [line("Love it", "positive"), line("Hate it", "negative", 1)])
 
@@ -53,19 +59,187 @@ def test_read_labeled_reviews_returns_text_and_class_name(spark, tmp_path):
 def test_read_labeled_reviews_names_line_file_and_label_not_in_categories(spark, tmp_path):
     path = write_manifest(tmp_path / "out.manifest", [line("Love it", "positive"), line("Meh", "postive")])
 
-    with pytest.raises(ManifestError, match=rf"line 2 of {path}: label 'postive' is not one of positive, negative, neutral"):
-        read_labeled_reviews(spark.read.text(str(path)), CATEGORIES, FeatureParams())
+    with pytest.raises(ManifestError) as raised:
+        read(spark, path)
+
+    assert str(raised.value) == (
+        f"line 2 of {path}: sentiment-metadata.class-name: 'postive' is not one of positive, negative, neutral"
+    )
 
 
-def test_read_labeled_reviews_rejects_empty_text_and_broken_json(spark, tmp_path):
+def test_first_bad_line_stops_the_run_and_the_rest_are_counted(spark, tmp_path):
     path = tmp_path / "out.manifest"
     path.write_text(json.dumps(line("", "positive")) + "\n{not json\n")
 
     with pytest.raises(ManifestError) as raised:
-        read_labeled_reviews(spark.read.text(str(path)), CATEGORIES, FeatureParams())
+        read(spark, path)
 
-    assert f"line 1 of {path}: field 'source' is empty" in str(raised.value)
-    assert f"line 2 of {path}: not a JSON object" in str(raised.value)
+    assert str(raised.value) == (
+        f"line 1 of {path}: source: empty; and 1 more bad line(s) "
+        "(feature_engineering.on_bad_line: quarantine sets them aside and reads the rest)"
+    )
+
+
+def test_class_index_without_class_name_is_read_through_the_categories(spark, tmp_path):
+    # A machine label as real jobs write it (line 14 of the shared examples): index, no class-name.
+    unnamed = {"source": "Broke in a week", "sentiment": 1,
+               "sentiment-metadata": {"confidence": 1.0, "human-annotated": "no"}}
+    path = write_manifest(tmp_path / "out.manifest", [unnamed] + [
+        line(f"review {i}", CLASSES[i % 3], i % 3) for i in range(9)
+    ] + [{**unnamed, "source": "Dead on arrival"}])
+
+    reviews, _, _ = read(spark, path)
+    train, test = split_reviews(reviews, FeatureParams(test_size=0.25))
+
+    assert reviews.loc[0].to_dict() == {"text": "Broke in a week", "label": "negative"}
+    assert len(train) + len(test) == 11
+
+
+@pytest.mark.parametrize(
+    ("bad", "problem"),
+    [
+        (line("Meh", "positive", 7), "sentiment: class index 7 is out of range for 3 classes (positive, negative, neutral)"),
+        (line("Meh", "negative", 0), "sentiment: class index 0 is 'positive', but class-name is 'negative'"),
+        (line("Meh", "neutral", "9"), "sentiment: class index 9 is out of range for 3 classes (positive, negative, neutral)"),
+    ],
+    ids=["out-of-range", "disagrees-with-class-name", "digit-string-out-of-range"],
+)
+def test_class_index_must_name_one_of_the_categories(spark, tmp_path, bad, problem):
+    path = write_manifest(tmp_path / "out.manifest", [line("Good", "positive", "0"), bad])
+
+    with pytest.raises(ManifestError) as raised:
+        read(spark, path)
+
+    assert str(raised.value) == f"line 2 of {path}: {problem}"
+
+
+def test_invalid_utf8_stops_the_run_naming_the_line(spark, tmp_path):
+    path = tmp_path / "out.manifest"
+    path.write_bytes(json.dumps(line("Good", "positive")).encode() + b"\n" + b'{"source":"\xc3("}\n')
+
+    with pytest.raises(ManifestError) as raised:
+        read(spark, path)
+
+    assert str(raised.value) == (
+        f"line 2 of {path}: encoding: not valid UTF-8 (byte 0xc3 at column 12: invalid continuation byte)"
+    )
+
+
+def test_over_long_text_stops_the_run_naming_the_line(spark, tmp_path):
+    path = write_manifest(tmp_path / "out.manifest", [line("a" * 20_001, "positive")])
+
+    with pytest.raises(ManifestError) as raised:
+        read(spark, path)
+
+    assert str(raised.value) == (
+        f"line 1 of {path}: source: 20,001 characters; Ground Truth takes at most 20,000 per attribute"
+    )
+
+
+def test_empty_manifest_error_names_the_file(spark, tmp_path):
+    path = tmp_path / "out.manifest"
+    path.write_text("")
+
+    with pytest.raises(ManifestError) as raised:
+        read(spark, path)
+
+    assert str(raised.value) == f"{path} has no labeled lines yet"
+
+
+def test_empty_manifest_error_says_what_to_label_next(spark, tmp_path):
+    path = tmp_path / "out.manifest"
+    path.write_text("\n")
+
+    with pytest.raises(ManifestError) as raised:
+        read(spark, path, queue=["R1", "R2", "R3"])
+
+    assert str(raised.value) == (
+        f"{path} has no labeled lines yet: label the 3 reviews in labeling_queue.json with "
+        "`make label`, then run again"
+    )
+
+
+def test_duplicate_ids_keep_the_last_line_and_are_reported(spark, tmp_path, caplog):
+    path = write_manifest(tmp_path / "out.manifest", [
+        {**line("Works", "positive"), "review_id": "R1"},
+        {**line("Fine", "neutral", 2), "review_id": "R2"},
+        {**line("Works", "negative", 1), "review_id": "R1"},  # relabeled: the newest answer
+        {**line("Fine", "neutral", 2), "review_id": "R2"},
+        {**line("Great", "positive"), "review_id": "R3"},
+        {**line("Great", "negative", 1), "review_id": "R4"},  # same text, another review
+    ])
+
+    with caplog.at_level("WARNING"):
+        reviews, quarantine, report = read(spark, path)
+
+    assert reviews.to_dict("records") == [
+        {"text": "Works", "label": "negative"},
+        {"text": "Fine", "label": "neutral"},
+        {"text": "Great", "label": "positive"},
+        {"text": "Great", "label": "negative"},
+    ]
+    assert quarantine.empty
+    assert report == {
+        "lines_read": 6, "lines_quarantined": 0, "duplicate_lines_dropped": 2,
+        "items_on_several_lines": 2, "items_with_different_labels": 1,
+        "texts_with_different_labels": 1, "reviews_read": 4,
+    }
+    warnings = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    assert any("2 item(s) are on more than one line: 2 older line(s) dropped, the last line of each "
+               "kept (the newest answer); 1 of them had different labels, e.g. R1" in w for w in warnings)
+    assert any("1 text(s) are labeled differently on different items (all kept), e.g. 'Great'" in w
+               for w in warnings)
+
+
+def test_quarantine_sets_bad_lines_aside_and_reads_the_rest(spark, tmp_path, caplog):
+    path = tmp_path / "out.manifest"
+    path.write_bytes(b"\r\n".join([
+        json.dumps(line("Good", "positive")).encode(),
+        json.dumps(line("Meh", "positive", 7)).encode(),
+        b"",
+        json.dumps(line("Bad", "negative", 1)).encode(),
+        b"{not json",
+    ]) + b"\r\n\r\n")
+
+    with caplog.at_level("WARNING"):
+        reviews, quarantine, report = read(spark, path, FeatureParams(on_bad_line="quarantine"))
+
+    assert reviews["text"].tolist() == ["Good", "Bad"]
+    assert quarantine.to_dict("records") == [
+        {"file": str(path), "line": 2, "text": json.dumps(line("Meh", "positive", 7)),
+         "reason": "sentiment: class index 7 is out of range for 3 classes (positive, negative, neutral)"},
+        {"file": str(path), "line": 3, "text": "",
+         "reason": "json: blank line (only the end of a file may be blank)"},
+        {"file": str(path), "line": 5, "text": "{not json",
+         "reason": "json: not valid JSON (Expecting property name enclosed in double quotes at column 2)"},
+    ]
+    assert (report["lines_read"], report["lines_quarantined"], report["reviews_read"]) == (5, 3, 2)
+    assert any(f"3 bad line(s) set aside in manifest_quarantine, the first: line 2 of {path}" in r.getMessage()
+               for r in caplog.records)
+
+
+def test_quarantine_of_every_line_still_stops_the_run(spark, tmp_path):
+    path = tmp_path / "out.manifest"
+    path.write_text("{not json\n")
+
+    with pytest.raises(ManifestError) as raised:
+        read(spark, path, FeatureParams(on_bad_line="quarantine"))
+
+    assert str(raised.value) == (
+        f"{path} has no good labeled lines: all 1 were set aside; the first: line 1 of {path}: "
+        "json: not valid JSON (Expecting property name enclosed in double quotes at column 2)"
+    )
+
+
+def test_several_label_attributes_are_read_by_name(spark, tmp_path):
+    two = {**line("Good", "positive"), "stars": 4, "stars-metadata": {"class-name": "4"}}
+    path = write_manifest(tmp_path / "out.manifest", [two])
+
+    with pytest.raises(ManifestError, match="set feature_engineering.label_attribute to the one to read"):
+        read(spark, path)
+    reviews, _, _ = read(spark, path, FeatureParams(label_attribute="sentiment"))
+
+    assert reviews.to_dict("records") == [{"text": "Good", "label": "positive"}]
 
 
 def test_split_reviews_is_stratified_and_reproducible():

@@ -8,6 +8,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from kedro_datasets.pickle import PickleDataset
 
+from review_sentiment.datasets import OptionalJSONDataset
 from review_sentiment.params import FeatureParams, TrainingParams
 from review_sentiment.pipelines import feature_engineering, training
 from tests.serving import local_mlflow
@@ -42,13 +43,16 @@ def test_manifest_to_registered_champion(manifest_lines, tracking, tmp_path):
     # Kept on disk: the runner frees in-memory intermediate data once no node needs it.
     kept = {
         name: PickleDataset(filepath=str(tmp_path / f"{name}.pkl"))
-        for name in ("train_reviews", "test_reviews", "bigram_metrics", "tfidf_metrics")
+        for name in ("train_reviews", "test_reviews", "bigram_metrics", "tfidf_metrics",
+                     "manifest_quarantine", "manifest_report")
     }
     catalog = DataCatalog(
         {
             **kept,
             "output_manifest@spark": MemoryDataset(manifest_lines, copy_mode="assign"),
             "label_categories": MemoryDataset({"labels": [{"label": c} for c in CLASSES]}),
+            # No labeling run before this one: the optional queue is absent.
+            "labeling_queue": OptionalJSONDataset(filepath=str(tmp_path / "labeling_queue.json")),
             "params:feature_engineering": MemoryDataset(FeatureParams(test_size=0.25, seed=1)),
             "params:training": MemoryDataset(TrainingParams(registered_model_name="slice-model")),
             "params:training.classifier": MemoryDataset(TrainingParams().classifier),
@@ -61,6 +65,8 @@ def test_manifest_to_registered_champion(manifest_lines, tracking, tmp_path):
 
     test_reviews = catalog.load("test_reviews")
     assert len(test_reviews) == 15 and len(catalog.load("train_reviews")) == 45
+    assert catalog.load("manifest_quarantine").empty
+    assert catalog.load("manifest_report")["reviews_read"] == 60
     assert set(catalog.load("bigram_metrics")) >= {"accuracy", "macro_f1", "recall_neutral"}
     assert set(catalog.load("tfidf_metrics")) >= {"accuracy", "macro_f1", "precision_positive"}
     registration = outputs["model_registration"].load()

@@ -4,8 +4,9 @@ import pytest
 
 import pandas as pd
 
-from review_sentiment.labeling_app.store import ANNOTATION_COLUMNS
+from review_sentiment.ground_truth.records import item_key, source_sha1
 from review_sentiment.labeling.workforces import LabelingError
+from review_sentiment.labeling_app.store import ANNOTATION_COLUMNS
 from review_sentiment.params import LabelingParams
 from review_sentiment.pipelines.labeling.nodes import label_reviews as label_all
 
@@ -14,7 +15,7 @@ NO_ANNOTATIONS = pd.DataFrame(columns=ANNOTATION_COLUMNS)
 
 def label_reviews(items, categories, params, annotations=NO_ANNOTATIONS):
     """The output manifest of the labeling node."""
-    return label_all(items, categories, annotations, params)[0]
+    return label_all(items, categories, annotations, [], params)[0]
 
 CATEGORIES = {
     "document-version": "2018-11-28",
@@ -88,10 +89,15 @@ def test_label_attribute_must_follow_ground_truth_rule(name):
         LabelingParams(label_attribute=name)
 
 
-def annotations(rows):
+def annotations(rows, items=None, job_name="review-sentiment"):
+    """The label store's table for answers (item key, annotator, label) to `items`."""
+    items = items or manifest(*[3] * 10)
+    texts = {item_key(item): item["source"] for item in items}
     return pd.DataFrame(
-        [{"item_key": key, "annotator": who, "class_name": label, "seconds": 2.0,
-          "created_at": pd.Timestamp("2026-11-28", tz="UTC")} for key, who, label in rows],
+        [{"job_name": job_name, "manifest_fingerprint": "f" * 16, "item_key": key,
+          "source_sha1": source_sha1(texts[key]), "annotator": who, "class_name": label,
+          "seconds": 2.0, "created_at": pd.Timestamp("2026-11-28", tz="UTC") + pd.Timedelta(seconds=n)}
+         for n, (key, who, label) in enumerate(rows)],
         columns=ANNOTATION_COLUMNS,
     )
 
@@ -102,7 +108,7 @@ def test_people_workforce_writes_only_items_with_enough_labels():
                          ("R2", "ana", "negative")])
     params = LabelingParams(workforce="people", people={"per_item": 2})
 
-    output, summary, _, queue, quality = label_all(items, CATEGORIES, saved, params)
+    output, summary, _, queue, quality = label_all(items, CATEGORIES, saved, [], params)
 
     assert [line["review_id"] for line in output] == ["R1"]
     metadata = output[0]["sentiment-metadata"]
@@ -156,7 +162,7 @@ def test_automated_labeling_with_simulated_people_labels_the_rest_by_machine():
                    "batch_size": 100, "min_validation_items": 30},
     )
 
-    output, summary, iterations, _, _ = label_all(items, CATEGORIES, NO_ANNOTATIONS, params)
+    output, summary, iterations, _, _ = label_all(items, CATEGORIES, NO_ANNOTATIONS, [], params)
 
     machine = [line for line in output if line["sentiment-metadata"]["human-annotated"] == "no"]
     assert summary["labeled_by_machine"] == len(machine) > 0
@@ -172,7 +178,7 @@ def test_automated_labeling_with_people_queues_the_first_batch_when_nobody_label
     params = LabelingParams(workforce="automated",
                             automated={"humans": "people", "min_items": 300, "initial_batch": 50})
 
-    output, summary, _, queue, _ = label_all(items, CATEGORIES, NO_ANNOTATIONS, params)
+    output, summary, _, queue, _ = label_all(items, CATEGORIES, NO_ANNOTATIONS, [], params)
 
     assert output == []
     assert len(queue) == 50 and len(set(queue)) == 50  # the run waits for that batch
@@ -184,15 +190,15 @@ def test_automated_labeling_keeps_every_label_people_saved():
     items = synthetic_manifest(400)
     params = LabelingParams(workforce="automated",
                             automated={"humans": "people", "min_items": 300, "initial_batch": 50})
-    _, _, _, first_batch, _ = label_all(items, CATEGORIES, NO_ANNOTATIONS, params)
+    _, _, _, first_batch, _ = label_all(items, CATEGORIES, NO_ANNOTATIONS, [], params)
     truth = {1: "negative", 3: "neutral", 5: "positive"}
     by_id = {item["review_id"]: item for item in items}
     # Someone labeled the first batch and, beyond it, one more review on the page.
     extra = next(key for key in reversed(list(by_id)) if key not in first_batch)
     labeled = [*first_batch, extra]
-    saved = annotations([(key, "ana", truth[by_id[key]["star_rating"]]) for key in labeled])
+    saved = annotations([(key, "ana", truth[by_id[key]["star_rating"]]) for key in labeled], items)
 
-    output, summary, _, queue, _ = label_all(items, CATEGORIES, saved, params)
+    output, summary, _, queue, _ = label_all(items, CATEGORIES, saved, [], params)
 
     people = {line["review_id"] for line in output if line["sentiment-metadata"]["human-annotated"] == "yes"}
     assert people == set(labeled)
@@ -222,3 +228,43 @@ def test_find_label_issues_can_be_switched_off():
     from review_sentiment.pipelines.labeling.nodes import find_label_issues
 
     assert find_label_issues(output, CATEGORIES, LabelingParams(label_issues={"enabled": False})) == []
+
+
+def test_switching_workforce_keeps_every_label_already_written():
+    # Measured on main before: star_rating wrote every line, then an automated run that nobody
+    # had answered yet replaced the output manifest with 0 lines.
+    items = synthetic_manifest(400)
+    stars = label_reviews(items, CATEGORIES, LabelingParams())
+    params = LabelingParams(workforce="automated",
+                            automated={"humans": "people", "min_items": 300, "initial_batch": 50})
+
+    output, summary, _, queue, _ = label_all(items, CATEGORIES, NO_ANNOTATIONS, stars, params)
+
+    assert output == stars and queue == []
+    assert summary["labeled_by_machine"] == 400
+
+
+def test_a_person_label_replaces_a_machine_label_and_never_the_other_way():
+    items = manifest(5, 1)
+    stars = label_reviews(items, CATEGORIES, LabelingParams())  # R1 positive, R2 negative
+    saved = annotations([("R1", "ana", "neutral")], items)
+
+    merged = label_all(items, CATEGORIES, saved, stars, LabelingParams(workforce="people"))[0]
+    stars_again = label_all(items, CATEGORIES, NO_ANNOTATIONS, merged, LabelingParams())[0]
+
+    def who(lines):
+        return [(line["sentiment-metadata"]["class-name"], line["sentiment-metadata"]["human-annotated"])
+                for line in lines]
+
+    assert who(merged) == [("neutral", "yes"), ("negative", "no")]
+    assert merged[1] == stars[1]  # kept as written, creation date included
+    assert stars_again == merged  # the star rating neither overrules a person nor re-dates itself
+
+
+def test_the_simulated_workforce_follows_the_configured_star_mapping():
+    # One star → class mapping: on main before, the simulation kept its own copy (4 → positive).
+    params = LabelingParams(workforce="simulated", star_rating={"neutral": [3, 4], "positive": [5]})
+
+    output = label_reviews(manifest(4, 5), CATEGORIES, params)
+
+    assert [line["sentiment-metadata"]["class-name"] for line in output] == ["neutral", "positive"]

@@ -9,22 +9,20 @@ was on validation, how many items the machine labeled and how many remain.
 from __future__ import annotations
 
 import logging
-import math
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import count
 
-import numpy as np
 from sklearn.pipeline import Pipeline as SklearnPipeline
 
 from review_sentiment.ground_truth.records import Label
-from review_sentiment.labeling.automated.model import build_labeling_model, predict_confident
-from review_sentiment.labeling.automated.threshold import Threshold, choose_threshold
+from review_sentiment.labeling.automated.model import build_labeling_model
+from review_sentiment.labeling.automated.state import LoopState
 from review_sentiment.labeling.workforces import LabelingError, Workforce
 from review_sentiment.params import GROUND_TRUTH_MIN_ITEMS, AutomatedLabelingParams
 
 logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class AutomatedResult:
@@ -63,6 +61,7 @@ def run_automated_labeling(
     humans: Workforce,
     params: AutomatedLabelingParams,
     *,
+    known: Sequence[Label | None] | None = None,
     make_model: Callable[[AutomatedLabelingParams], SklearnPipeline] = build_labeling_model,
 ) -> AutomatedResult:
     """Labels `items` (input-manifest lines with a `source` text) with people and a model.
@@ -88,7 +87,14 @@ def run_automated_labeling(
     With fewer than `min_items` items nothing is machine-labeled: items go to people, in random
     order, up to `max_human_labels`, and `reason` says why.
 
+    Labels given before (`known`, e.g. by an earlier run or on the labeling page beyond its
+    queue) are where the loop starts: people's count as answers already in (train or
+    validation, split like the initial batch), machine labels stay as they are and are never
+    asked again. The random initial batch only makes up what people's labels lack of
+    `initial_batch`. The same items, known labels and answers always give the same result.
+
     Args:
+        known: one label or None per item; None (default) means nothing is labeled yet.
         make_model: builds the unfitted text model of one iteration (fit on texts, then
             `predict_proba`); the default is `build_labeling_model`.
 
@@ -97,11 +103,11 @@ def run_automated_labeling(
     """
     classes = list(classes)
     texts = _texts(items)
-    loop = _Loop(items, texts, classes, humans, params, make_model)
+    loop = LoopState(items, texts, classes, humans, params, make_model, known=known)
     n = len(items)
 
     if n < params.min_items:
-        loop.ask_people(loop.rng.permutation(n)[: loop.budget_left()])
+        loop.start(loop.unlabeled_in_random_order()[: loop.budget_left()])
         loop.record(iteration=1, threshold=None, machine=0, validation_size=0)
         reason = (
             f"{n} items is fewer than min_items={params.min_items} (Ground Truth's automated "
@@ -109,10 +115,10 @@ def run_automated_labeling(
             f"{loop.sent} items sent to people"
         )
         logger.info("Automated labeling skipped: %s", reason)
-        return loop.result(reason, stopped="below min_items: people only")
+        return _result(loop, reason, stopped="below min_items: people only")
 
-    first = loop.rng.permutation(n)[: min(params.initial_batch_size(n), loop.budget_left())]
-    loop.ask_people(first)
+    shortfall = max(0, params.initial_batch_size(n) - loop.human_count())
+    loop.start(loop.unlabeled_in_random_order()[: min(shortfall, loop.budget_left())])
     for iteration in count(1):
         stopped = loop.iterate(iteration)  # says when max_iterations is reached
         if stopped:
@@ -121,259 +127,17 @@ def run_automated_labeling(
     if loop.machine_total == 0:
         reason = loop.why_no_machine_labels()
         logger.info("Automated labeling machine-labeled nothing: %s", reason)
-    return loop.result(reason, stopped)
+    return _result(loop, reason, stopped)
 
 
-# States of an item in the loop.
-_UNLABELED, _HUMAN, _MACHINE, _DECLINED = 0, 1, 2, 3
-
-
-class _Loop:
-    """The state of one run: who labeled what, which people's labels are for validation."""
-
-    def __init__(
-        self,
-        items: list[dict],
-        texts: list[str],
-        classes: list[str],
-        humans: Workforce,
-        params: AutomatedLabelingParams,
-        make_model: Callable[[AutomatedLabelingParams], SklearnPipeline] = build_labeling_model,
-    ) -> None:
-        self.items, self.texts, self.classes = items, np.asarray(texts, dtype=object), classes
-        self.humans, self.params, self.make_model = humans, params, make_model
-        n = len(items)
-        self.labels: list[Label | None] = [None] * n
-        self.iteration = 0
-        self.state = np.full(n, _UNLABELED, dtype=np.int8)
-        self.validation = np.zeros(n, dtype=bool)
-        # Validation items an earlier model would already have machine-labeled.
-        self.retired = np.zeros(n, dtype=bool)
-        # Confidence of the latest model for each item; NaN until a model has scored it.
-        self.confidence = np.full(n, np.nan)
-        self.rng = np.random.default_rng(params.seed)
-        self.sent = 0
-        self.batch_size_sent = 0  # items in the last batch sent to people
-        self.unanswered = 0  # of them, those people gave no answer for
-        self.train_size = 0
-        self.machine_total = 0
-        self.records: list[dict] = []
-        self.last_note = ""
-
-    # -- people ---------------------------------------------------------------------------
-    def budget_left(self) -> int:
-        limit = self.params.max_human_labels
-        return len(self.items) - self.sent if limit is None else max(0, limit - self.sent)
-
-    def ask_people(self, indices: np.ndarray, validation: np.ndarray | None = None) -> None:
-        """Sends `indices` to people; `validation` (a subset) become validation labels, or, if
-        None, a stratified share of the answers does."""
-        indices = np.asarray(indices, dtype=int)
-        if indices.size == 0:
-            return
-        answers = self.humans.label([self.items[i] for i in indices], self.classes)
-        if len(answers) != indices.size:
-            raise LabelingError(
-                f"workforce {self.humans.name!r} returned {len(answers)} labels for "
-                f"{indices.size} items"
-            )
-        self.sent += int(indices.size)
-        self.unanswered = sum(answer is None for answer in answers)
-        self.batch_size_sent = int(indices.size)
-        labeled = []
-        for i, answer in zip(indices, answers, strict=True):
-            if answer is None:
-                # Not sent again; the model may still label it.
-                self.state[i] = _DECLINED
-                continue
-            if answer.class_name not in self.classes:
-                raise LabelingError(
-                    f"line {i + 1} of the input manifest: workforce {self.humans.name!r} "
-                    f"answered {answer.class_name!r}, which is not one of "
-                    f"{', '.join(self.classes)}"
-                )
-            self.labels[i] = answer
-            self.state[i] = _HUMAN
-            labeled.append(i)
-        labeled = np.asarray(labeled, dtype=int)
-        if validation is None:
-            self._assign_validation(labeled)
-        else:
-            self.validation[labeled[np.isin(labeled, validation)]] = True
-
-    def _validation_count(self, size: int) -> int:
-        # Rounded at random, so batches too small for a whole validation item still add some.
-        exact = self.params.validation_fraction * size
-        return math.floor(exact) + int(self.rng.random() < exact - math.floor(exact))
-
-    def _assign_validation(self, labeled: np.ndarray) -> None:
-        """Stratified by class within each batch: floor(fraction x count) per class, plus one
-        more with the probability of the remainder, so small classes are not always train-only."""
-        names = np.asarray([self.labels[i].class_name for i in labeled], dtype=object)
-        for class_name in sorted(set(names)):
-            members = self.rng.permutation(labeled[names == class_name])
-            self.validation[members[: self._validation_count(members.size)]] = True
-
-    # -- one iteration --------------------------------------------------------------------
-    def pool(self) -> np.ndarray:
-        return np.flatnonzero((self.state == _UNLABELED) | (self.state == _DECLINED))
-
-    def iterate(self, iteration: int) -> str:
-        """Train, threshold, machine-label, record; then send the next batch to people.
-        Returns why the loop stops, or "" to go on."""
-        self.iteration = iteration
-        pool = self.pool()
-        threshold: Threshold | None = None
-        machine = 0
-        validation_size = 0
-        self.train_size = 0
-        if pool.size:
-            model = self._fit()
-            if model is not None:
-                validation = np.flatnonzero(
-                    self.validation & (self.state == _HUMAN) & ~self.retired
-                )
-                validation_size = validation.size
-                threshold = self._threshold(model, validation)
-                machine = self._machine_label(model, pool, threshold)
-        self.record(iteration, threshold, machine, validation_size)
-
-        pool = self.pool()
-        if pool.size == 0:
-            return "all items labeled"
-        if iteration >= self.params.max_iterations:
-            return "max_iterations reached"
-        if self.batch_size_sent and self.unanswered == self.batch_size_sent:
-            # People label at their own pace (the labeling app): this run stops here and the
-            # next one, after they have answered, goes on from their labels.
-            return f"waiting for people: none of the {self.batch_size_sent} items last sent is answered yet"
-        room = min(self.params.batch_size, self.budget_left())
-        if room == 0:
-            return "max_human_labels reached"
-        candidates = pool[self.state[pool] == _UNLABELED]
-        if candidates.size == 0:
-            return "no items left to send to people"
-        if not self.params.random_validation:
-            self.ask_people(self._least_confident(candidates, room))
-            return ""
-        validation = self.rng.choice(
-            candidates, size=min(candidates.size, self._validation_count(room)), replace=False
-        )
-        rest = candidates[~np.isin(candidates, validation)]
-        train = self._least_confident(rest, room - validation.size)
-        self.ask_people(np.concatenate([train, validation]), validation=validation)
-        return ""
-
-    def _fit(self) -> SklearnPipeline | None:
-        train = np.flatnonzero((self.state == _HUMAN) & ~self.validation)
-        names = np.asarray([self.labels[i].class_name for i in train], dtype=object)
-        counts = Counter(names)
-        # Calibration's stratified folds need every class in every fold.
-        usable = {name for name, count in counts.items() if count >= self.params.calibration_cv}
-        if len(usable) < 2:
-            self.last_note = (
-                f"people's training labels have fewer than 2 classes with at least "
-                f"calibration_cv={self.params.calibration_cv} items ({dict(counts)})"
-            )
-            return None
-        keep = np.isin(names, sorted(usable))
-        self.train_size = int(keep.sum())
-        model = self.make_model(self.params)
-        return model.fit(list(self.texts[train[keep]]), list(names[keep]))
-
-    def _threshold(self, model: SklearnPipeline, validation: np.ndarray) -> Threshold | None:
-        if validation.size == 0:
-            self.last_note = "no validation labels from people yet"
-            return None
-        confidence, predicted = predict_confident(model, self.texts[validation])
-        truth = np.asarray([self.labels[i].class_name for i in validation], dtype=object)
-        correct = predicted == truth
-        threshold = choose_threshold(
-            confidence,
-            correct,
-            self.params.target_accuracy,
-            self.params.min_validation_items,
-            z=self.params.threshold_z,
-        )
-        if threshold is None:
-            self.last_note = (
-                f"no confidence threshold reached target accuracy {self.params.target_accuracy} "
-                f"on at least min_validation_items={self.params.min_validation_items} of "
-                f"{validation.size} validation items (accuracy on all of them "
-                f"{correct.mean():.3f})"
-            )
-        elif self.params.retire_validation:
-            self.retired[validation[confidence >= threshold.threshold]] = True
-        return threshold
-
-    def _machine_label(
-        self, model: SklearnPipeline, pool: np.ndarray, threshold: Threshold | None
-    ) -> int:
-        confidence, predicted = predict_confident(model, self.texts[pool])
-        self.confidence[pool] = confidence
-        if threshold is None:
-            return 0
-        chosen = np.flatnonzero(confidence >= threshold.threshold)
-        if chosen.size == 0:
-            self.last_note = (
-                f"no unlabeled item reached the confidence threshold {threshold.threshold:.4f}"
-            )
-        for position in chosen:
-            i = pool[position]
-            self.labels[i] = Label(str(predicted[position]), float(confidence[position]), False)
-            self.state[i] = _MACHINE
-        self.machine_total += chosen.size
-        return int(chosen.size)
-
-    def _least_confident(self, candidates: np.ndarray, room: int) -> np.ndarray:
-        """Uncertainty sampling: lowest max-probability first, ties in random order; items no
-        model has scored yet (no model could be trained) come in random order."""
-        confidence = self.confidence[candidates]
-        confidence = np.where(np.isnan(confidence), -1.0, confidence)
-        order = np.lexsort((self.rng.random(candidates.size), confidence))
-        return candidates[order[:room]]
-
-    # -- reporting ------------------------------------------------------------------------
-    def record(
-        self, iteration: int, threshold: Threshold | None, machine: int, validation_size: int
-    ) -> None:
-        record = {
-            "iteration": iteration,
-            "human_labels": int(np.sum(self.state == _HUMAN)),
-            "human_sent": self.sent,
-            "train_labels": self.train_size,
-            "validation_size": int(validation_size),
-            "validation_items_above_threshold": threshold.items if threshold else 0,
-            "validation_accuracy": threshold.accuracy if threshold else None,
-            "threshold": threshold.threshold if threshold else None,
-            "machine_labels": machine,
-            "remaining": int(self.pool().size),
-        }
-        self.records.append(record)
-        logger.info(
-            "Automated labeling iteration %d: %d human labels, threshold %s (validation "
-            "accuracy %s on %d items), %d machine-labeled, %d remaining",
-            iteration,
-            record["human_labels"],
-            "none" if threshold is None else f"{threshold.threshold:.4f}",
-            "n/a" if threshold is None else f"{threshold.accuracy:.4f}",
-            record["validation_items_above_threshold"],
-            machine,
-            record["remaining"],
-        )
-
-    def why_no_machine_labels(self) -> str:
-        note = self.last_note or "people labeled every item before a model was trained"
-        return f"{note} (after {len(self.records)} iterations)"
-
-    def result(self, reason: str | None, stopped: str) -> AutomatedResult:
-        return AutomatedResult(
-            labels=list(self.labels),
-            iterations=list(self.records),
-            reason=reason,
-            stopped=stopped,
-            human_sent=self.sent,
-        )
+def _result(loop: LoopState, reason: str | None, stopped: str) -> AutomatedResult:
+    return AutomatedResult(
+        labels=list(loop.labels),
+        iterations=list(loop.records),
+        reason=reason,
+        stopped=stopped,
+        human_sent=loop.sent,
+    )
 
 
 def _texts(items: list[dict]) -> list[str]:

@@ -9,6 +9,9 @@ import re
 import pandas as pd
 
 from review_sentiment.ground_truth.categories import label_categories
+from review_sentiment.ground_truth.limits import MAX_ATTRIBUTE_CHARS
+from review_sentiment.ground_truth.manifest import ManifestError
+from review_sentiment.ground_truth.records import LineProblem, parse_input_line
 from review_sentiment.params import ExtractionParams
 
 logger = logging.getLogger(__name__)
@@ -18,6 +21,9 @@ REVIEW_COLUMNS = ["review_id", "text", "star_rating", "product_category"]
 _LINE_BREAK = re.compile(r"<br\s*/?>", flags=re.IGNORECASE)
 _TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
 _SPACE = re.compile(r"\s+")
+# A word cut in half reads as a typo: a truncated text ends at the last space within this many
+# characters of the limit.
+_WORD_BOUNDARY_WINDOW = 200
 
 
 class ReviewDataError(ValueError):
@@ -47,12 +53,8 @@ def select_review_fields(raw_reviews: pd.DataFrame, params: ExtractionParams) ->
             f"columns present: {', '.join(map(str, raw_reviews.columns))}"
         )
 
-    headline = (
-        raw_reviews[mapping.review_headline].fillna("").astype(str)
-        if mapping.review_headline
-        else ""
-    )
-    body = raw_reviews[mapping.review_body].fillna("").astype(str)
+    headline = _text_column(raw_reviews, mapping.review_headline)
+    body = _text_column(raw_reviews, mapping.review_body)
     stars = pd.to_numeric(raw_reviews[mapping.star_rating], errors="coerce")
     bad = stars.isna() | ~stars.isin([1, 2, 3, 4, 5])
     if bad.any():
@@ -62,11 +64,7 @@ def select_review_fields(raw_reviews: pd.DataFrame, params: ExtractionParams) ->
             f"{raw_reviews[mapping.review_id].iloc[row]!r}), field {mapping.star_rating!r}: "
             f"star rating {raw_reviews[mapping.star_rating].iloc[row]!r} is not a whole number 1-5"
         )
-    category = (
-        raw_reviews[mapping.product_category].fillna("").astype(str)
-        if mapping.product_category
-        else ""
-    )
+    category = _text_column(raw_reviews, mapping.product_category)
     return pd.DataFrame(
         {
             "review_id": raw_reviews[mapping.review_id].astype(str),
@@ -75,6 +73,11 @@ def select_review_fields(raw_reviews: pd.DataFrame, params: ExtractionParams) ->
             "product_category": category,
         }
     )[REVIEW_COLUMNS]
+
+
+def _text_column(raw: pd.DataFrame, column: str | None) -> pd.Series | str:
+    """A text column with missing values as "", or "" for a field the file does not have."""
+    return raw[column].fillna("").astype(str) if column else ""
 
 
 def _join_headline(headline: pd.Series, body: pd.Series) -> pd.Series:
@@ -91,19 +94,46 @@ def clean_text(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
-def clean_reviews(reviews: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Cleans the text, then drops empty texts and exact duplicate texts (first one kept).
+def truncate_text(text: str, limit: int = MAX_ATTRIBUTE_CHARS) -> str:
+    """At most `limit` characters of `text`, ending at a word boundary when one is near."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ", limit - _WORD_BOUNDARY_WINDOW)
+    return (cut[:space] if space > 0 else cut).rstrip()
+
+
+def clean_reviews(
+    reviews: pd.DataFrame, params: ExtractionParams
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Cleans the text, deals with texts too long for Ground Truth (`params.too_long`), then drops
+    empty texts and exact duplicate texts (first one kept).
 
     Returns:
-        The clean reviews and the counts of what was dropped, for the run's record.
+        The clean reviews and the counts of what was dropped or cut, for the run's record.
     """
     cleaned = reviews.assign(text=reviews["text"].map(clean_text))
+    too_long = cleaned["text"].str.len() > MAX_ATTRIBUTE_CHARS
+    if params.too_long == "truncate":
+        cleaned.loc[too_long, "text"] = cleaned.loc[too_long, "text"].map(truncate_text)
+    else:
+        cleaned = cleaned.loc[~too_long]
+    if too_long.any():
+        logger.warning(
+            "%d review text(s) are longer than Ground Truth takes (%s characters): %s "
+            "(data_extraction.too_long)",
+            int(too_long.sum()),
+            f"{MAX_ATTRIBUTE_CHARS:,}",
+            "truncated" if params.too_long == "truncate" else "skipped",
+        )
     empty = cleaned["text"].eq("")
     non_empty = cleaned.loc[~empty]
     duplicate = non_empty["text"].duplicated(keep="first")
     kept = non_empty.loc[~duplicate].reset_index(drop=True)
     counts = {
         "rows_read": len(reviews),
+        "too_long_texts_skipped": int(too_long.sum()) if params.too_long == "skip" else 0,
+        "too_long_texts_truncated": int(too_long.sum()) if params.too_long == "truncate" else 0,
         "empty_texts_dropped": int(empty.sum()),
         "duplicate_texts_dropped": int(duplicate.sum()),
         "rows_kept": len(kept),
@@ -130,8 +160,12 @@ def build_input_manifest(reviews: pd.DataFrame) -> list[dict]:
 
     Ground Truth passes extra keys through to the output manifest, which is how the review id
     and the star rating reach the labeling and training steps.
+
+    Raises:
+        ManifestError: a line Ground Truth would refuse (e.g. a review id over its size limit);
+            texts were made to fit by `clean_reviews`, so this is a bug or odd data, not a skip.
     """
-    return [
+    lines = [
         {
             "source": row.text,
             "review_id": row.review_id,
@@ -140,6 +174,15 @@ def build_input_manifest(reviews: pd.DataFrame) -> list[dict]:
         }
         for row in reviews.itertuples(index=False)
     ]
+    for index, line in enumerate(lines):
+        try:
+            parse_input_line(line)
+        except LineProblem as problem:
+            review_id = str(line["review_id"])[:40]
+            raise ManifestError(
+                f"element {index} of the input manifest (review_id {review_id!r}): {problem}"
+            ) from None
+    return lines
 
 
 def build_label_categories(params: ExtractionParams) -> dict:

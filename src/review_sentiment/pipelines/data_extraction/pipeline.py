@@ -23,7 +23,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 func=clean_reviews,
-                inputs="reviews",
+                inputs=["reviews", "params:data_extraction"],
                 outputs=["clean_reviews", "cleaning_report"],
                 name="clean_reviews",
             ),

@@ -2,16 +2,21 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import build_bigram_features, build_tfidf_features, read_labeled_reviews, split_reviews
+from .nodes import build_bigram_features, build_tfidf_features, read_labeled_manifest, split_reviews
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
-                func=read_labeled_reviews,
-                inputs=["output_manifest@spark", "label_categories", "params:feature_engineering"],
-                outputs="labeled_reviews",
+                func=read_labeled_manifest,
+                inputs=[
+                    "output_manifest@spark",
+                    "label_categories",
+                    "params:feature_engineering",
+                    "labeling_queue",
+                ],
+                outputs=["labeled_reviews", "manifest_quarantine", "manifest_report"],
                 name="read_labeled_reviews",
             ),
             Node(

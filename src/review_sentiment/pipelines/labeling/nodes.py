@@ -4,34 +4,103 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pandas as pd
 
 from review_sentiment.ground_truth.categories import label_classes
-from review_sentiment.ground_truth.records import Label, item_key, labeled_line
-from review_sentiment.labeling.people import PeopleWorkforce
+from review_sentiment.ground_truth.records import Label, item_key
+from review_sentiment.labeling.carry import labels_given_before, newest_labels, output_lines
+from review_sentiment.labeling.people import PeopleWorkforce, answers_for
+from review_sentiment.labeling.queue import AskedButUnanswered, next_step
 from review_sentiment.labeling.simulated import SimulatedAnnotator, simulated_job_name
-from review_sentiment.labeling.workforces import LabelingError, StarRatingLabeler, Workforce
+from review_sentiment.labeling.workforces import LabelingError, StarRatingLabeler
 from review_sentiment.params import LabelingParams
 
 logger = logging.getLogger(__name__)
 
 
-class _AskedButUnanswered:
-    """Wraps the people of an automated loop and remembers what they were asked and did not
-    answer yet, in the order asked: the queue the labeling app shows first."""
+def label_reviews(
+    input_manifest: list[dict],
+    label_categories: dict,
+    human_annotations: pd.DataFrame,
+    previous_output_manifest: list[dict],
+    params: LabelingParams,
+) -> tuple[list[dict], dict[str, float], dict[str, list[dict]], list[str], list[dict]]:
+    """Labels every item the chosen workforce can, in Ground Truth's output-manifest format.
 
-    def __init__(self, people: Workforce) -> None:
-        self._people = people
-        self.name = people.name
-        self.waiting: list[str] = []
+    Nothing labeled before is lost: every label of the previous output manifest whose item is
+    still in the input manifest (same key, same text) is carried over, and only a person's label
+    or, for a machine's label, a newer machine label replaces it (see `labeling.carry`).
 
-    def label(self, items: Sequence[dict], classes: Sequence[str]) -> list[Label | None]:
-        answers = self._people.label(items, classes)
-        self.waiting += [item_key(item) for item, answer in zip(items, answers, strict=True) if answer is None]
-        return answers
+    Returns:
+        The output manifest (labeled items only), counts for the run's record, the automated
+        loop's iterations as metric histories, the item keys people should label next (the
+        labeling page's queue), and the annotators' quality scores.
+
+    Raises:
+        LabelingError: an input line has no text, or the workforce cannot label it.
+        ManifestError: a line of the previous output manifest is not a valid labeled line.
+    """
+    classes = label_classes(label_categories)
+    _check_sources(input_manifest)
+    before = labels_given_before(input_manifest, previous_output_manifest, classes, params.label_attribute)
+    people = PeopleWorkforce(
+        answers_for(human_annotations, input_manifest, params.job_name),
+        per_item=params.people.per_item,
+        method=params.people.consolidation,
+    )
+    job_name, labels, queue, iterations = _label(input_manifest, classes, before, people, params)
+
+    labels = newest_labels(before, labels)
+    # An item the model labeled after it was sent to people needs nobody now.
+    unlabeled = {item_key(item) for item, label in zip(input_manifest, labels, strict=True) if label is None}
+    queue = [key for key in queue if key in unlabeled]
+    output = output_lines(
+        input_manifest, before, labels, attribute=params.label_attribute, classes=classes,
+        job_name=job_name, created=datetime.now(UTC),
+    )
+    summary = _summary(input_manifest, labels, queue)
+    counts = Counter(line[f"{params.label_attribute}-metadata"]["class-name"] for line in output)
+    logger.info("Workforce %s: %s; classes %s", params.workforce, summary, dict(sorted(counts.items())))
+    if queue:
+        logger.warning(
+            "%d of %d reviews are labeled; %s", len(output), len(input_manifest), next_step(len(queue))
+        )
+    return output, summary, _histories(iterations), queue, _quality_rows(people.annotator_quality)
+
+
+def _label(
+    items: list[dict],
+    classes: list[str],
+    before: list,
+    people: PeopleWorkforce,
+    params: LabelingParams,
+) -> tuple[str, list[Label | None], list[str], list[dict]]:
+    """Job name, one label or None per item, the queue for people, the loop's iterations."""
+    job_name = params.job_name
+    if params.workforce == "star_rating":
+        return job_name, StarRatingLabeler(params.star_rating).label(items, classes), [], []
+    simulated = SimulatedAnnotator(params.simulated, params.star_rating)
+    if params.workforce == "simulated":
+        return simulated_job_name(job_name), simulated.label(items, classes), [], []
+    answered = people.label(items, classes)
+    if params.workforce == "people":
+        queue = [item_key(item) for item, label in zip(items, answered, strict=True) if label is None]
+        return job_name, answered, queue, []
+
+    from review_sentiment.labeling.automated import run_automated_labeling
+
+    humans = AskedButUnanswered(simulated if params.automated.humans == "simulated" else people)
+    if params.automated.humans == "simulated":
+        job_name = simulated_job_name(job_name)
+    # Where the loop starts: what people saved (newest) over what earlier runs issued.
+    known = newest_labels(before, answered)
+    result = run_automated_labeling(items, classes, humans, params.automated, known=known)
+    logger.info("Automated labeling stopped: %s", result.stopped)
+    if result.reason:
+        logger.warning("Nothing was machine-labeled: %s", result.reason)
+    return job_name, result.labels, humans.waiting, result.iterations
 
 
 def _check_sources(input_manifest: list[dict]) -> None:
@@ -41,88 +110,16 @@ def _check_sources(input_manifest: list[dict]) -> None:
             raise LabelingError(f"line {line} of the input manifest: field 'source' is empty")
 
 
-def label_reviews(
-    input_manifest: list[dict],
-    label_categories: dict,
-    human_annotations: pd.DataFrame,
-    params: LabelingParams,
-) -> tuple[list[dict], dict[str, float], dict[str, list[dict]], list[str], list[dict]]:
-    """Labels every item the chosen workforce can, in Ground Truth's output-manifest format.
-
-    Returns:
-        The output manifest (labeled items only), counts for the run's record, the automated
-        loop's iterations as metric histories, the item keys people should label next (the
-        labeling app's `--priority` file), and the annotators' quality scores.
-
-    Raises:
-        LabelingError: an input line has no text, or the workforce cannot label it.
-    """
-    classes = label_classes(label_categories)
-    _check_sources(input_manifest)
-    job_name = params.job_name
-    iterations: list[dict] = []
-    queue: list[str] = []
-    people = PeopleWorkforce(
-        human_annotations,
-        per_item=params.people.per_item,
-        method=params.people.consolidation,
-    )
-    workforce: Workforce
-    if params.workforce == "star_rating":
-        workforce = StarRatingLabeler(params.star_rating)
-    elif params.workforce == "simulated":
-        workforce = SimulatedAnnotator(params.simulated, params.star_rating)
-        job_name = simulated_job_name(job_name)
-    elif params.workforce == "people":
-        workforce = people
-    else:
-        workforce = None  # the automated loop below
-
-    if workforce is not None:
-        labels = workforce.label(input_manifest, classes)
-        if params.workforce == "people":
-            queue = [item_key(item) for item, label in zip(input_manifest, labels, strict=True) if label is None]
-    else:
-        from review_sentiment.labeling.automated import run_automated_labeling
-
-        if params.automated.humans == "simulated":
-            humans = _AskedButUnanswered(SimulatedAnnotator(params.simulated, params.star_rating))
-            job_name = simulated_job_name(job_name)
-        else:
-            humans = _AskedButUnanswered(people)
-        result = run_automated_labeling(input_manifest, classes, humans, params.automated)
-        labels, iterations, queue = result.labels, result.iterations, humans.waiting
-        if params.automated.humans == "people":
-            # Every label people saved goes in, also for items this run's loop did not ask
-            # about (labeled from an earlier queue, or on the page beyond it); a person's label
-            # wins over the machine's.
-            answered = people.label(input_manifest, classes)
-            labels = [mine if mine is not None else loops for mine, loops in zip(answered, labels, strict=True)]
-            done = {item_key(item) for item, label in zip(input_manifest, answered, strict=True) if label}
-            queue = [key for key in queue if key not in done]
-        logger.info("Automated labeling stopped: %s", result.stopped)
-        if result.reason:
-            logger.warning("Nothing was machine-labeled: %s", result.reason)
-
-    created = datetime.now(UTC)
-    output = [
-        labeled_line(item, label, attribute=params.label_attribute, classes=classes,
-                     job_name=job_name, created=created)
-        for item, label in zip(input_manifest, labels, strict=True)
-        if label is not None
-    ]
+def _summary(items: list[dict], labels: list[Label | None], queue: list[str]) -> dict[str, int]:
     by_people = sum(label is not None and label.human_annotated for label in labels)
     by_machine = sum(label is not None and not label.human_annotated for label in labels)
-    summary = {
-        "items": len(input_manifest),
+    return {
+        "items": len(items),
         "labeled_by_people": by_people,
         "labeled_by_machine": by_machine,
-        "unlabeled": len(input_manifest) - by_people - by_machine,
+        "unlabeled": len(items) - by_people - by_machine,
         "queued_for_people": len(queue),
     }
-    counts = Counter(line[f"{params.label_attribute}-metadata"]["class-name"] for line in output)
-    logger.info("Workforce %s: %s; classes %s", params.workforce, summary, dict(sorted(counts.items())))
-    return output, summary, _histories(iterations), queue, _quality_rows(people.annotator_quality)
 
 
 def _histories(iterations: list[dict]) -> dict[str, list[dict]]:
@@ -141,8 +138,6 @@ def _quality_rows(quality: pd.DataFrame) -> list[dict]:
          "labels": int(row.labels)}
         for row in quality.itertuples(index=False)
     ]
-
-
 def find_label_issues(
     output_manifest: list[dict], label_categories: dict, params: LabelingParams
 ) -> list[dict]:

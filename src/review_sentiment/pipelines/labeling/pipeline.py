@@ -11,7 +11,13 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 func=label_reviews,
-                inputs=["input_manifest", "label_categories", "human_annotations", "params:labeling"],
+                inputs=[
+                    "input_manifest",
+                    "label_categories",
+                    "human_annotations",
+                    "previous_output_manifest",
+                    "params:labeling",
+                ],
                 outputs=[
                     "output_manifest@lines",
                     "labeling_summary",
