@@ -10,7 +10,7 @@ export SPARK_LOCAL_IP := 127.0.0.1
 # Browser tests drive Debian's chromium; apt-get needs root (or SUDO=sudo).
 SUDO ?=
 
-.PHONY: install browser run test viz bench serve label
+.PHONY: install browser run test viz bench serve label dockerfile
 
 install: $(VENV)/.installed
 
@@ -35,10 +35,21 @@ viz: install
 bench: install
 	$(BIN)/python bench/pipeline_overhead.py
 	$(BIN)/python bench/labeling_efficiency.py
+	$(BIN)/python bench/serving.py  # needs wrk and a champion in mlruns.db (make run)
 
+WORKERS ?= 1
 serve: install
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m review_sentiment.serving \
-		--model-uri models:/review-sentiment@champion --tracking-uri sqlite:///mlruns.db --port 5001
+		--model-uri models:/review-sentiment@champion --tracking-uri sqlite:///mlruns.db --port 5001 \
+		--workers $(WORKERS)
+
+# The serving image's build context for the champion (Dockerfile + model) in build/docker, written
+# offline; a machine with Docker builds and pushes it (docs/sagemaker.md). An exported
+# MLFLOW_TRACKING_URI (a shared tracking server) wins over the local registry.
+dockerfile: install
+	rm -rf build/docker
+	MLFLOW_TRACKING_URI="$${MLFLOW_TRACKING_URI:-sqlite:///mlruns.db}" $(BIN)/mlflow models generate-dockerfile \
+		-m models:/review-sentiment@champion -d build/docker
 
 # The labeling page takes its files and job from the Kedro catalog and parameters (KEDRO_ENV as for kedro).
 label: install

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import mlflow
+import numpy as np
 import pandas as pd
 import pytest
 from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import SGDClassifier
 
@@ -106,19 +110,77 @@ def test_version_is_tagged_with_its_test_macro_f1(experiment_id, weak_model):
     assert 0.5 < registration.macro_f1 < 0.9  # weak, not perfect: the score is really computed
 
 
-def test_logged_model_has_a_text_signature_and_example(experiment_id, good_model):
+def test_logged_model_has_a_signature_an_example_and_the_text_contract(experiment_id, good_model):
     registration = register(good_model, "signed", experiment_id)
 
     info = mlflow.models.get_model_info(registration.model_uri)
-    served_like = mlflow.pyfunc.load_model(registration.model_uri)
-    labels = served_like.predict(pd.DataFrame({"text": PROBE_TEXTS}))
+    pyfunc_conf = info.flavors["python_function"]
 
-    assert info.signature is not None
-    assert info.signature.inputs.to_dict() == [
-        {"type": "tensor", "tensor-spec": {"dtype": "str", "shape": (-1,)}}  # 1-D array of texts
-    ]
+    assert info.signature.inputs.to_dict() == [{"type": "any", "required": True}]  # see text_model_signature
     assert info.saved_input_example_info is not None
-    assert list(labels) == PROBE_LABELS  # one label per row of a table, not one per column
+    assert pyfunc_conf["loader_module"] == "text_model"  # code/text_model.py, shipped with the model
+    assert pyfunc_conf["config"] == {"allow_empty_texts": False}
+    assert info.flavors["sklearn"]["serialization_format"] == "skops"
+    assert list(mlflow.sklearn.load_model(registration.model_uri).predict(PROBE_TEXTS)) == PROBE_LABELS
+
+
+@pytest.fixture(scope="module")
+def served_like(experiment_id, good_model):
+    """The registered model loaded as a scoring server loads it: through pyfunc."""
+    registration = register(good_model, "contract", experiment_id)
+    return mlflow.pyfunc.load_model(registration.model_uri)
+
+
+def test_pyfunc_labels_a_list_an_array_a_series_and_a_text_table_alike(served_like):
+    inputs = {
+        "list": list(PROBE_TEXTS),
+        "array": np.array(PROBE_TEXTS),
+        "Series": pd.Series(PROBE_TEXTS),
+        "Series named text": pd.Series(PROBE_TEXTS, name="text"),
+        "table": pd.DataFrame({"text": PROBE_TEXTS}),
+    }
+
+    labels = {kind: list(served_like.predict(data)) for kind, data in inputs.items()}
+
+    assert labels == {kind: PROBE_LABELS for kind in inputs}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (["fine", None], "1 of 2 rows are not review texts: row 1 is null"),
+        ([123], "row 0 is int 123, not a string"),
+        (pd.DataFrame({"text": ["fine", np.nan]}), "row 1 is null"),
+        (["fine", ""], "row 1 is an empty text"),
+        (["   "], "row 0 is an empty text; this model refuses empty texts (training.allow_empty_texts)"),
+        (pd.DataFrame({"review": ["fine"]}), "the input table has no 'text' column"),
+    ],
+    ids=["null", "number", "NaN in a table", "empty", "blank", "no text column"],
+)
+def test_pyfunc_refuses_what_is_not_a_review_text_with_a_message(served_like, data, message):
+    with pytest.raises(MlflowException, match=re.escape(message)) as refused:
+        served_like.predict(data)
+
+    assert refused.value.error_code == "INVALID_PARAMETER_VALUE"  # HTTP 400 from a scoring server
+
+
+def test_empty_texts_are_labeled_when_training_allows_them(experiment_id, good_model):
+    with mlflow.start_run(experiment_id=experiment_id):
+        registration = register_and_promote(
+            good_model,
+            model_name="empty-allowed",
+            test_texts=TEST_TEXTS,
+            test_labels=TEST_LABELS,
+            example_texts=TRAIN_TEXTS[:1],
+            allow_empty_texts=True,
+        )
+    model = mlflow.pyfunc.load_model(registration.model_uri)
+
+    labels = model.predict(["", PROBE_TEXTS[0]])
+
+    assert len(labels) == 2 and labels[1] == PROBE_LABELS[0]
+    with pytest.raises(MlflowException, match="row 0 is null"):
+        model.predict([None])  # still refused: only empty texts are allowed
 
 
 def test_registering_outside_a_run_fails_and_registers_nothing(experiment_id, good_model):

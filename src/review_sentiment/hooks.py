@@ -151,3 +151,33 @@ class SourceNameHooks:
             if filepath is not None:
                 where = str(filepath) if protocol == "file" else f"{protocol}://{filepath}"
                 data.attrs["source"] = f"{where} (dataset {dataset_name})"
+
+
+class S3Hooks:
+    """S3 for `--env aws`: credentials default to the AWS chain, and buckets are checked first.
+
+    The catalog's S3 entries name the credentials `s3`; Kedro fails on a name missing from
+    credentials.yml, so without one `s3` is `{}`: s3fs then asks the AWS default chain
+    (environment, AWS_PROFILE, instance or task role), and AWS_ENDPOINT_URL for the endpoint.
+    """
+
+    @hook_impl
+    def after_context_created(self, context) -> None:
+        from kedro.config import MissingConfigException
+
+        loader = context.config_loader
+        try:
+            credentials = dict(loader["credentials"])
+        except MissingConfigException:
+            credentials = {}
+        credentials.setdefault("s3", {})
+        # Set on the loader, it is what the context builds the catalog with.
+        loader["credentials"] = credentials
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict, pipeline: Pipeline, catalog: DataCatalog) -> None:
+        from review_sentiment.datasets.s3_access import check_s3_access
+
+        check_s3_access(
+            (name, catalog.get(name)) for name in sorted(pipeline.datasets()) if name in catalog
+        )

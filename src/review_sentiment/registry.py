@@ -14,12 +14,14 @@ import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
-from mlflow.models import ModelSignature
-from mlflow.types import ColSpec, Schema, TensorSpec
+from mlflow.models import Model, ModelSignature
+from mlflow.types import ColSpec, Schema
+from mlflow.types.schema import AnyType
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from review_sentiment import text_model
 from review_sentiment.scoring import macro_f1
 
 # The name of the model inside its run (MLflow 3 `name=`); the registry name is separate.
@@ -51,9 +53,9 @@ class Registration:
 def as_text_model(*fitted_steps: tuple[str, Any]) -> Pipeline:
     """One scikit-learn Pipeline from already-fitted steps: a list of texts in, label strings out.
 
-    No step is refitted. No input-adapter step is added: the signature from
-    `text_model_signature` makes MLflow hand the pipeline a 1-D array of texts for every
-    scoring payload, so the saved model holds only scikit-learn types (see that function).
+    No step is refitted and no input-adapter step is added, so the saved pipeline holds only
+    scikit-learn types (skops trusts them); `review_sentiment.text_model` checks the input in
+    front of it when it is served (see `text_model_signature`).
 
     Raises:
         ValueError: no steps, a step that is not fitted, or a last step that does not predict
@@ -77,26 +79,23 @@ def as_text_model(*fitted_steps: tuple[str, Any]) -> Pipeline:
 
 
 def text_model_signature() -> ModelSignature:
-    """The signature to log a text model with: a 1-D string tensor in, one label string per row out.
+    """The signature to log a text model with: one unnamed column of any type in, one label
+    string per row out. The model itself (`review_sentiment.text_model`) enforces the contract.
 
-    Why a 1-D string tensor, not a column schema: measured against `mlflow models serve`
-    (MLflow 3.17.2) with a two-row request in each of the three payload shapes --
-    - no signature: `inputs` gave 2 labels, `dataframe_split`/`dataframe_records` gave 1 (the
-      vectorizer iterated the column names);
-    - unnamed string column: `inputs` failed (HTTP 400), the dataframe shapes gave 1 label;
-    - named `text` column: all three gave 1 label (the pipeline was handed a DataFrame);
-    - either column schema plus an input-adapter step: all three correct, but the adapter must
-      be importable wherever the model loads and skops must be told to trust it;
-    - a 1-D string tensor, no adapter: all three correct, as MLflow flattens a one-column
-      DataFrame into the array, and the fastest: ~0.4 ms in the scoring server for an `inputs`
-      request against ~0.9 ms for the named column + adapter.
-    The trade-off: a one-column table is read whatever its column is called, and a table with
-    several columns is refused (HTTP 400); the client sends only the `text` column.
+    Why so loose: what MLflow 3.17 hands the model for each signature decides what the model
+    can still check (measured with the scoring server's parser and pyfunc's schema enforcement):
+    - a string tensor (the earlier signature) or a string column turns `{"inputs": [null]}` and
+      `[123]` into the texts "None" and "123" before the model sees them, and a string tensor
+      drops a table's column name, so a `review` column was labeled; pyfunc refused a list;
+    - a named `text` column refuses a list, an array and an unnamed Series in pyfunc;
+    - no signature turns `{"inputs": ["a", 1]}` into "a", "1";
+    - one unnamed column of any type keeps every value as sent and the column's name, for every
+      payload shape and every pyfunc input (a list becomes column 0). Its one cost: of a table
+      with several columns only the first reaches the model, so `text` must come first; and
+      it costs ~0.13 ms more per request than the tensor in MLflow's schema enforcement (two
+      DataFrames built), ~0.2 ms per 100 texts (bench/serving.py measures the whole server).
     """
-    return ModelSignature(
-        inputs=Schema([TensorSpec(np.dtype(str), (-1,))]),
-        outputs=Schema([ColSpec("string")]),
-    )
+    return ModelSignature(inputs=Schema([ColSpec(AnyType())]), outputs=Schema([ColSpec("string")]))
 
 
 def text_input_example(texts: Sequence[str]) -> np.ndarray:
@@ -114,12 +113,14 @@ def register_and_promote(
     test_labels: list[str],
     alias: str = "champion",
     example_texts: list[str],
+    allow_empty_texts: bool = False,
 ) -> Registration:
     """Logs `model` in the active run, registers it as a new version of `model_name`, and points
     `alias` at it only if its test macro-F1 strictly beats the current champion's (or there is
     no champion). The champion's score is its tag when the tag says it was scored on this very
     test set (same fingerprint), else it is re-scored on these texts. If that fails, the new
-    version stays registered without the alias.
+    version stays registered without the alias. The served model refuses empty or blank texts
+    unless `allow_empty_texts` (see `review_sentiment.text_model`).
 
     Raises:
         RegistrationError: no active MLflow run, or the champion cannot be scored.
@@ -137,8 +138,13 @@ def register_and_promote(
         )
 
     score = macro_f1(test_labels, list(model.predict(test_texts)))
-    info = mlflow.sklearn.log_model(
-        model,
+    # What mlflow.sklearn.log_model does, with `text_model` as the flavor: the same scikit-learn
+    # files (mlflow.sklearn.load_model still works), and text_model as the pyfunc loader.
+    info = Model.log(
+        artifact_path=None,
+        flavor=text_model,
+        sk_model=model,
+        allow_empty_texts=allow_empty_texts,
         name=LOGGED_MODEL_NAME,
         signature=text_model_signature(),
         input_example=text_input_example(example_texts),
@@ -211,8 +217,8 @@ def _champion_score(
 
 
 def _score_version(model_name: str, version: int, texts: list[str], labels: list[str]) -> float:
-    # Through pyfunc, as the server loads it. A named Series is the one input every text-model
-    # signature accepts: a 1-D tensor, a `text` column, or none at all.
+    # Through pyfunc, as the server loads it. A Series named `text` is the one input every
+    # signature this project has logged accepts: a 1-D string tensor, one column of any type.
     uri = f"models:/{model_name}/{version}"
     try:
         predicted = list(mlflow.pyfunc.load_model(uri).predict(pd.Series(texts, name="text")))

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
@@ -55,6 +56,57 @@ def test_served_model_gives_one_correct_label_per_row(served, payload):
     assert response.json() == {"predictions": PROBE_LABELS}
 
 
+NOT_TEXTS = {
+    "null": ({"inputs": [None]}, "1 of 1 rows are not review texts: row 0 is null"),
+    "number": ({"inputs": [123]}, "row 0 is int 123, not a string"),
+    "number among texts": ({"inputs": ["fine", 1.5]}, "row 1 is float 1.5, not a string"),
+    "empty": (
+        {"inputs": [""]},
+        "row 0 is an empty text; this model refuses empty texts (training.allow_empty_texts)",
+    ),
+    "null in a table": (
+        {"dataframe_split": {"columns": ["text"], "data": [["fine"], [None]]}},
+        "row 1 is null",
+    ),
+    "number in records": ({"dataframe_records": [{"text": 7}]}, "row 0 is int 7, not a string"),
+    "split without text": (
+        {"dataframe_split": {"columns": ["review"], "data": [["fine"]]}},
+        "the input table has no 'text' column (the model got ['review']",
+    ),
+    "records without text": (
+        {"dataframe_records": [{"review": "fine"}]},
+        "the input table has no 'text' column",
+    ),
+}
+
+
+@pytest.mark.parametrize(("payload", "message"), NOT_TEXTS.values(), ids=NOT_TEXTS.keys())
+def test_served_model_answers_400_naming_what_is_not_a_review_text(served, payload, message):
+    response = requests.post(f"{served.url}/invocations", json=payload, timeout=30)
+
+    assert response.status_code == 400, response.text
+    assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert message in response.json()["message"]
+
+
+def test_server_runs_the_number_of_workers_asked_for(champion, marked):
+    model_uri, tracking_uri = champion
+
+    with LocalModelServer(model_uri, tracking_uri=tracking_uri, workers=2) as server:
+        answer = requests.post(f"{server.url}/invocations", json={"inputs": PROBE_TEXTS}, timeout=30)
+        commands = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in processes_with_env(MARKER, marked)]
+
+    assert answer.json() == {"predictions": PROBE_LABELS}
+    # uvicorn starts its workers with multiprocessing's spawn.
+    assert sum(b"spawn_main" in command for command in commands) == 2
+    assert processes_with_env(MARKER, marked) == []
+
+
+def test_zero_workers_are_refused():
+    with pytest.raises(ValueError, match="workers must be at least 1, got 0"):
+        LocalModelServer("models:/m@champion", tracking_uri="sqlite:///unused.db", workers=0)
+
+
 def test_server_listens_on_loopback_at_a_chosen_port(served):
     response = requests.get(f"{served.url}/ping", timeout=5)
 
@@ -97,7 +149,7 @@ def test_command_line_serves_until_interrupted_then_stops_cleanly(champion, mark
     model_uri, tracking_uri = champion
     command = [
         sys.executable, "-m", "review_sentiment.serving",
-        "--model-uri", model_uri, "--tracking-uri", tracking_uri, "--port", "0",
+        "--model-uri", model_uri, "--tracking-uri", tracking_uri, "--port", "0", "--workers", "2",
     ]  # fmt: skip
     cli = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True

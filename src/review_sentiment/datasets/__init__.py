@@ -1,7 +1,8 @@
 """Kedro datasets for formats kedro-datasets does not cover.
 
 `metrics.MlflowFlatMetricsDataset` is not imported here: it pulls in MLflow (about a second),
-which the labeling app, importing `manifest`, should not pay for.
+which the labeling app, importing `manifest`, should not pay for. Nor is
+`object_store_text.ObjectStoreTextDataset` (S3 text for Spark, `--env aws`): it pulls in PySpark.
 """
 
 from review_sentiment.datasets.label_store import LabelStoreDataset

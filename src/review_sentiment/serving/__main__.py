@@ -27,6 +27,9 @@ def _parser() -> argparse.ArgumentParser:
         parser, port=5001, port_help="0 picks a free port",
         unprotected="the scoring server has no authentication",
     )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="uvicorn worker processes (default: %(default)s)"
+    )
     parser.add_argument("--startup-timeout", type=float, default=120, help="seconds (default: %(default)s)")
     return parser
 
@@ -43,6 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             tracking_uri=args.tracking_uri,
             host=args.host,
             port=args.port,
+            workers=args.workers,
             startup_timeout=args.startup_timeout,
             allow_remote=args.allow_remote,
         )

@@ -42,6 +42,7 @@ class LocalModelServer:
         registry_uri: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        workers: int = 1,
         startup_timeout: float = 120,
         stop_timeout: float = 10,
         allow_remote: bool = False,
@@ -54,6 +55,7 @@ class LocalModelServer:
             host: interface to bind; a non-loopback one only with `allow_remote=True`, since the
                 scoring server has no authentication.
             port: port to listen on; 0 picks a free one at start().
+            workers: uvicorn worker processes (`mlflow models serve -w`); each loads the model.
             startup_timeout: seconds to wait for /ping to answer 200.
             stop_timeout: seconds between SIGTERM and SIGKILL when stopping.
         """
@@ -64,11 +66,14 @@ class LocalModelServer:
             )
         if not 0 <= port <= 65535:
             raise ValueError(f"port must be 0 (pick a free one) or 1-65535, got {port}")
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
         self.model_uri = model_uri
         self.tracking_uri = tracking_uri
         self.registry_uri = registry_uri
         self.host = host.strip("[]")  # `[::1]` as a browser writes it; sockets want `::1`
         self.port = port
+        self.workers = workers
         self.startup_timeout = startup_timeout
         self.stop_timeout = stop_timeout
         self._process: subprocess.Popen | None = None
@@ -114,7 +119,7 @@ class LocalModelServer:
         command = [
             sys.executable, "-m", "mlflow", "models", "serve",
             "-m", self.model_uri, "--env-manager", "local",
-            "-h", self.host, "-p", str(self.port),
+            "-h", self.host, "-p", str(self.port), "-w", str(self.workers),
         ]  # fmt: skip
         try:
             self._process = subprocess.Popen(

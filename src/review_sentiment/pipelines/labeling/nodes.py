@@ -81,6 +81,15 @@ def _label(
     job_name = params.job_name
     if params.workforce == "star_rating":
         return job_name, StarRatingLabeler(params.star_rating).label(items, classes), [], []
+    if params.workforce == "ground_truth":
+        # Imported here: only this workforce needs boto3. A failed job raises before anything is
+        # written, so the previous output manifest stays as it was.
+        from review_sentiment.aws.ground_truth import label_with_ground_truth
+
+        run = label_with_ground_truth(
+            items, classes, params.ground_truth, job_base=job_name, attribute=params.label_attribute
+        )
+        return run.job_name, run.labels, [], []
     simulated = SimulatedAnnotator(params.simulated, params.star_rating)
     if params.workforce == "simulated":
         return simulated_job_name(job_name), simulated.label(items, classes), [], []

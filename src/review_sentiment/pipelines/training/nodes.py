@@ -100,5 +100,6 @@ def register_best_model(
         test_labels=test_reviews["label"].tolist(),
         alias=params.champion_alias,
         example_texts=test_reviews["text"].head(params.input_example_size).tolist(),
+        allow_empty_texts=params.allow_empty_texts,
     )
     return {**registration.__dict__, "feature_set": selection["feature_set"]}

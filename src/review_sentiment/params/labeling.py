@@ -1,49 +1,17 @@
-"""Typed parameters of every pipeline: Kedro validates `params:` inputs against these before a run."""
+"""Parameters of the labeling pipeline: which workforce labels, and each workforce's settings."""
 
 from __future__ import annotations
 
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-# The format's rule for label categories; a plain function, no heavy imports.
-from review_sentiment.ground_truth.categories import check_classes
+from review_sentiment.params.aws import GroundTruthParams
+from review_sentiment.params.base import _Params
 
 # Ground Truth's rule for LabelAttributeName (CreateLabelingJob API reference).
 _LABEL_ATTRIBUTE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,126}$")
-
-
-class _Params(BaseModel):
-    # A misspelt key in YAML must fail the run, not be ignored.
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ColumnMapping(_Params):
-    """Which raw column holds each field; the defaults are the Amazon Customer Reviews names."""
-
-    review_id: str = "review_id"
-    star_rating: str = "star_rating"
-    review_headline: str | None = "review_headline"
-    review_body: str = "review_body"
-    product_category: str | None = "product_category"
-
-
-class ExtractionParams(_Params):
-    columns: ColumnMapping = ColumnMapping()
-    sample_size: int | None = Field(default=None, ge=1)
-    seed: int = 42
-    labels: list[str]
-    instructions_title: str = "Label the sentiment of each review"
-    # A text longer than Ground Truth takes (20,000 characters per attribute): leave the
-    # review out (skip), or keep its beginning (truncate). Why skip is the default:
-    # parameters_data_extraction.yml.
-    too_long: Literal["skip", "truncate"] = "skip"
-
-    @field_validator("labels")
-    @classmethod
-    def _two_or_more_distinct(cls, labels: list[str]) -> list[str]:
-        return check_classes(labels)
 
 
 class StarRatingParams(_Params):
@@ -180,14 +148,16 @@ class LabelIssuesParams(_Params):
 
 class LabelingParams(_Params):
     # star_rating: from the stars, no person; people: the labeling app; automated: a model labels
-    # what it is confident about, people the rest; simulated: a pretend person (tests, benchmarks).
-    workforce: Literal["star_rating", "people", "automated", "simulated"] = "star_rating"
+    # what it is confident about, people the rest; simulated: a pretend person (tests, benchmarks);
+    # ground_truth: a SageMaker Ground Truth labeling job (review_sentiment.aws.ground_truth).
+    workforce: Literal["star_rating", "people", "automated", "simulated", "ground_truth"] = "star_rating"
     job_name: str = "review-sentiment"
     label_attribute: str = "sentiment"
     star_rating: StarRatingParams = StarRatingParams()
     people: PeopleWorkforceParams = PeopleWorkforceParams()
     automated: AutomatedWorkforceParams = AutomatedWorkforceParams()
     simulated: SimulatedWorkforceParams = SimulatedWorkforceParams()
+    ground_truth: GroundTruthParams = GroundTruthParams()
     label_issues: LabelIssuesParams = LabelIssuesParams()
 
     @field_validator("label_attribute")
@@ -199,52 +169,3 @@ class LabelingParams(_Params):
                 "hyphens, at most 127 characters, not ending in -ref or -metadata"
             )
         return name
-
-
-class FeatureParams(_Params):
-    multilabel: Literal["reject", "top"] = "reject"
-    # The label attribute to read when output lines carry several; None: each line's only one.
-    label_attribute: str | None = None
-    # A line that breaks the format stops the run (raise), or is set aside in
-    # manifest_quarantine with its reason and counted while the rest goes on (quarantine).
-    on_bad_line: Literal["raise", "quarantine"] = "raise"
-    test_size: float = Field(default=0.2, gt=0.0, lt=1.0)
-    seed: int = 42
-    ngram_range: tuple[int, int] = (1, 2)
-    min_df: int = Field(default=1, ge=1)
-    lowercase: bool = True
-
-    @model_validator(mode="after")
-    def _ngrams_ordered(self) -> FeatureParams:
-        low, high = self.ngram_range
-        if not 1 <= low <= high:
-            raise ValueError(f"ngram_range must be (low, high) with 1 <= low <= high, got {self.ngram_range}")
-        return self
-
-
-class ClassifierParams(_Params):
-    """SGDClassifier arguments; the defaults are scikit-learn's, with a fixed seed."""
-
-    loss: str = "hinge"
-    penalty: str = "l2"
-    alpha: float = Field(default=1e-4, gt=0.0)
-    max_iter: int = Field(default=1000, ge=1)
-    tol: float | None = 1e-3
-    class_weight: Literal["balanced"] | None = None
-    random_state: int = 42
-
-
-class TrainingParams(_Params):
-    classifier: ClassifierParams = ClassifierParams()
-    registered_model_name: str = "review-sentiment"
-    champion_alias: str = "champion"
-    input_example_size: int = Field(default=3, ge=1)
-
-
-class DeploymentParams(_Params):
-    model_name: str = "review-sentiment"
-    alias: str = "champion"
-    host: str = "127.0.0.1"
-    port: int = Field(default=0, ge=0, le=65535)
-    startup_timeout: float = Field(default=180.0, gt=0.0)
-    smoke_test_size: int = Field(default=5, ge=1)

@@ -1,0 +1,1 @@
+"""AWS clients: Ground Truth labeling jobs and SageMaker endpoints."""

@@ -1,0 +1,105 @@
+"""Parameters of data_extraction, feature_engineering, training and deployment."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+# The format's rule for label categories; a plain function, no heavy imports.
+from review_sentiment.ground_truth.categories import check_classes
+from review_sentiment.params.aws import SageMakerDeploymentParams
+from review_sentiment.params.base import _Params
+
+
+class ColumnMapping(_Params):
+    """Which raw column holds each field; the defaults are the Amazon Customer Reviews names."""
+
+    review_id: str = "review_id"
+    star_rating: str = "star_rating"
+    review_headline: str | None = "review_headline"
+    review_body: str = "review_body"
+    product_category: str | None = "product_category"
+
+
+class ExtractionParams(_Params):
+    columns: ColumnMapping = ColumnMapping()
+    sample_size: int | None = Field(default=None, ge=1)
+    seed: int = 42
+    labels: list[str]
+    instructions_title: str = "Label the sentiment of each review"
+    # A text longer than Ground Truth takes (20,000 characters per attribute): leave the
+    # review out (skip), or keep its beginning (truncate). Why skip is the default:
+    # parameters_data_extraction.yml.
+    too_long: Literal["skip", "truncate"] = "skip"
+
+    @field_validator("labels")
+    @classmethod
+    def _two_or_more_distinct(cls, labels: list[str]) -> list[str]:
+        return check_classes(labels)
+
+
+class FeatureParams(_Params):
+    multilabel: Literal["reject", "top"] = "reject"
+    # The label attribute to read when output lines carry several; None: each line's only one.
+    label_attribute: str | None = None
+    # A line that breaks the format stops the run (raise), or is set aside in
+    # manifest_quarantine with its reason and counted while the rest goes on (quarantine).
+    on_bad_line: Literal["raise", "quarantine"] = "raise"
+    test_size: float = Field(default=0.2, gt=0.0, lt=1.0)
+    seed: int = 42
+    ngram_range: tuple[int, int] = (1, 2)
+    min_df: int = Field(default=1, ge=1)
+    lowercase: bool = True
+
+    @model_validator(mode="after")
+    def _ngrams_ordered(self) -> FeatureParams:
+        low, high = self.ngram_range
+        if not 1 <= low <= high:
+            raise ValueError(f"ngram_range must be (low, high) with 1 <= low <= high, got {self.ngram_range}")
+        return self
+
+
+class ClassifierParams(_Params):
+    """SGDClassifier arguments; the defaults are scikit-learn's, with a fixed seed."""
+
+    loss: str = "hinge"
+    penalty: str = "l2"
+    alpha: float = Field(default=1e-4, gt=0.0)
+    max_iter: int = Field(default=1000, ge=1)
+    tol: float | None = 1e-3
+    class_weight: Literal["balanced"] | None = None
+    random_state: int = 42
+
+
+class TrainingParams(_Params):
+    classifier: ClassifierParams = ClassifierParams()
+    registered_model_name: str = "review-sentiment"
+    champion_alias: str = "champion"
+    input_example_size: int = Field(default=3, ge=1)
+    # The served model refuses empty or blank texts (HTTP 400) unless this is true.
+    allow_empty_texts: bool = False
+
+
+class DeploymentParams(_Params):
+    # local: MLflow's scoring server on this machine, for the smoke test only;
+    # sagemaker: a SageMaker endpoint (conf/aws), kept running.
+    target: Literal["local", "sagemaker"] = "local"
+    sagemaker: SageMakerDeploymentParams = SageMakerDeploymentParams()
+    model_name: str = "review-sentiment"
+    alias: str = "champion"
+    host: str = "127.0.0.1"
+    port: int = Field(default=0, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1)
+    startup_timeout: float = Field(default=180.0, gt=0.0)
+    smoke_test_size: int = Field(default=5, ge=1)
+
+    @model_validator(mode="after")
+    def _sagemaker_needs_a_role(self) -> DeploymentParams:
+        if self.target == "sagemaker" and not self.sagemaker.execution_role_arn:
+            raise ValueError(
+                "deployment.sagemaker.execution_role_arn is required for target sagemaker: the IAM "
+                "role SageMaker assumes to pull the image and read the model "
+                "(arn:aws:iam::<account>:role/<name>, see docs/sagemaker.md)"
+            )
+        return self

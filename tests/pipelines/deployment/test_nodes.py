@@ -1,0 +1,80 @@
+"""The deployment nodes with target sagemaker against moto's SageMaker on 127.0.0.1 and a real
+model in a temporary registry (fixtures from tests/aws/test_sagemaker.py); the local target's
+server is covered by tests/serving and tests/test_end_to_end.py."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from review_sentiment.params import DeploymentParams
+from review_sentiment.pipelines.deployment.nodes import (
+    deploy_champion_to_sagemaker,
+    record_deployment_smoke_test,
+    smoke_test_local_endpoint,
+)
+from tests.aws.test_sagemaker import aws, champion, experiment_id, fake_clock, queue_answers  # noqa: F401
+
+
+
+@pytest.fixture
+def test_reviews(request) -> pd.DataFrame:
+    """Texts of the test's own: moto answers a request body it has seen as it did then."""
+    texts = ["Great value", "Broke in a week", "It is fine"]
+    return pd.DataFrame(
+        {"text": [f"{text} ({request.node.name})" for text in texts], "label": ["positive", "negative", "neutral"]}
+    )
+
+
+@pytest.fixture
+def params(aws, champion) -> DeploymentParams:
+    name, _ = champion
+    return DeploymentParams(target="sagemaker", model_name=name, sagemaker=aws, smoke_test_size=2)
+
+
+def test_sagemaker_target_deploys_the_champion_and_records_its_answers(params, test_reviews, moto_url):
+    queue_answers(moto_url, ["positive", "neutral"])
+
+    result = deploy_champion_to_sagemaker({"champion_version": 1}, test_reviews, params)
+
+    assert result["action"] == "created"
+    assert result["endpoint"] == result["endpoint_name"] == params.sagemaker.endpoint_name
+    assert (result["version"], result["registered_version"]) == (1, 1)
+    assert result["model_uri"] == f"models:/{params.model_name}/1"
+    assert result["region"] == "us-east-1"
+    assert result["predictions"] == ["positive", "neutral"]
+    assert result["expected"] == ["positive", "negative"]
+    assert (result["reviews"], result["agreement"]) == (2, 0.5)
+
+
+def test_second_run_leaves_the_endpoint_unchanged(params, test_reviews, moto_url):
+    # One answer: moto repeats it for the same request.
+    queue_answers(moto_url, ["positive", "negative"])
+    deploy_champion_to_sagemaker({}, test_reviews, params)
+
+    result = deploy_champion_to_sagemaker({}, test_reviews, params)
+
+    assert (result["action"], result["changes"], result["agreement"]) == ("unchanged", [], 1.0)
+
+
+def test_local_target_makes_no_aws_call(test_reviews, monkeypatch):
+    # No credentials and an unreachable API: any AWS call would fail.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(variable, raising=False)
+
+    assert deploy_champion_to_sagemaker({}, test_reviews, DeploymentParams()) == {}
+
+
+def test_sagemaker_target_starts_no_local_server(params, test_reviews):
+    assert smoke_test_local_endpoint({}, test_reviews, params) == {}
+
+
+def test_the_targets_smoke_test_is_recorded():
+    local, sagemaker = {"endpoint": "http://127.0.0.1:5001"}, {"endpoint": "review-sentiment"}
+    role = "arn:aws:iam::123456789012:role/sagemaker"
+
+    on_aws = DeploymentParams(target="sagemaker", sagemaker={"execution_role_arn": role})
+
+    assert record_deployment_smoke_test(local, sagemaker, DeploymentParams()) is local
+    assert record_deployment_smoke_test(local, sagemaker, on_aws) is sagemaker
