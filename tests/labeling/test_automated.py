@@ -76,16 +76,16 @@ def test_threshold_is_the_lowest_meeting_the_target():
     correct = [1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 0, 0]
 
     # Top 10 are 9/10 right; top 11 are 9/11 = 0.82.
-    assert choose_threshold(confidences, correct, 0.9, 1) == Threshold(0.70, 0.9, 10)
+    assert choose_threshold(confidences, correct, 0.9, 1)[:3] == (0.70, 0.9, 10)
     # 0.95 holds only for the top 5, and not once the 6th (wrong) item is in.
-    assert choose_threshold(confidences, correct, 0.95, 1) == Threshold(0.95, 1.0, 5)
+    assert choose_threshold(confidences, correct, 0.95, 1)[:3] == (0.95, 1.0, 5)
 
 
 def test_threshold_needs_enough_validation_items_above_it():
     confidences = [0.99, 0.98, 0.97, 0.5, 0.4]
     correct = [1, 1, 1, 0, 0]
 
-    assert choose_threshold(confidences, correct, 0.95, min_items=3) == Threshold(0.97, 1.0, 3)
+    assert choose_threshold(confidences, correct, 0.95, min_items=3)[:3] == (0.97, 1.0, 3)
     assert choose_threshold(confidences, correct, 0.95, min_items=4) is None
 
 
@@ -94,8 +94,8 @@ def test_threshold_keeps_equal_confidences_together():
     confidences = [0.95, 0.9, 0.9, 0.9, 0.8]
     correct = [1, 1, 1, 0, 1]
 
-    assert choose_threshold(confidences, correct, 1.0, 1) == Threshold(0.95, 1.0, 1)
-    assert choose_threshold(confidences, correct, 0.75, 1) == Threshold(0.8, 0.8, 5)
+    assert choose_threshold(confidences, correct, 1.0, 1)[:3] == (0.95, 1.0, 1)
+    assert choose_threshold(confidences, correct, 0.75, 1)[:3] == (0.8, 0.8, 5)
 
 
 def test_a_wilson_margin_picks_a_higher_threshold_than_the_point_estimate():

@@ -39,6 +39,9 @@ class Consolidated:
     items: pd.DataFrame
     annotators: pd.DataFrame
     method: str
+    # Each item's posterior over the classes (rows by item_key, one column per class; the vote
+    # shares for `majority`), for callers that weigh a prediction by the chance it is right.
+    probabilities: pd.DataFrame | None = None
 
     def to_labels(self, *, human_annotated: bool = True) -> dict[Hashable, Label]:
         """The consensus as Ground Truth labels, by item key."""
@@ -131,7 +134,7 @@ def consolidate(
             "labels": labels_given.to_numpy(dtype=int),
         }
     )
-    return Consolidated(items=items, annotators=annotators, method=method)
+    return Consolidated(items=items, annotators=annotators, method=method, probabilities=probas)
 
 
 def _dawid_skene(data: pd.DataFrame, classes: list[str]) -> tuple[pd.DataFrame, pd.Series]:

@@ -71,3 +71,22 @@ class PeopleWorkforce:
             len(labels), len(keys), len(ready), method,
         )
         return [labels.get(key) for key in keys]
+
+    def answers(
+        self, items: Sequence[dict], classes: Sequence[str], n: int
+    ) -> list[list[tuple[str, Label]]]:
+        """What the label store holds for each item: up to `n` answers, each person's latest,
+        as `(annotator, label)` in the order given; [] for an item nobody labeled. People cannot
+        be made to answer more now: an item with fewer than `n` simply has fewer."""
+        keys = [item_key(item) for item in items]
+        rows = self._annotations[self._annotations["item_key"].isin(keys)]
+        if "created_at" in rows.columns:
+            rows = rows.sort_values("created_at", kind="stable")
+        rows = rows.drop_duplicates(["item_key", "annotator"], keep="last")
+        by_key: dict[str, list[tuple[str, Label]]] = {}
+        for row in rows.itertuples(index=False):
+            # A class outside `classes` is passed on for the caller to name, not dropped.
+            by_key.setdefault(row.item_key, []).append(
+                (str(row.annotator), Label(row.class_name, 1.0, human_annotated=True))
+            )
+        return [by_key.get(key, [])[:n] for key in keys]

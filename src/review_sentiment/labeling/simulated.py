@@ -28,13 +28,15 @@ def simulated_job_name(job_name: str) -> str:
 
 
 class SimulatedAnnotator:
-    """A pretend person: the true class from `field`, replaced with probability `error_rate` by
-    one of the other classes drawn uniformly.
+    """A pool of pretend people: each answer is the true class from `field`, replaced with
+    probability of that annotator's error rate by another class (a neighbour in star order more
+    often than the far one, see `SimulatedWorkforceParams`).
 
-    Each answer depends only on the seed and the item's content, not on batch order, so the same
-    item always gets the same answer (like asking the same person twice) and a run is
-    reproducible however the items are batched. Confidence is `1 - error_rate`, the accuracy the
-    simulated person is known to have.
+    Each answer depends only on the seed, the item's content and the annotator, not on batch
+    order, so the same item always gets the same answers (like asking the same people twice)
+    and a run is reproducible however the items are batched. An item's annotators are distinct
+    and drawn from the pool by the same rule. Confidence is `1 - ` the annotator's error rate,
+    the accuracy that simulated person is known to have.
     """
 
     name = SIMULATED
@@ -48,35 +50,71 @@ class SimulatedAnnotator:
         self.settings = settings or SimulatedWorkforceParams()
         # The configured star → class mapping, the same one the star_rating workforce uses.
         self._by_star = (stars or StarRatingParams()).classes_by_star()
+        size, spread = self.settings.annotators, self.settings.annotator_spread
+        scale = np.linspace(1 - spread, 1 + spread, size) if size > 1 else np.ones(1)
+        self.error_rates = np.minimum(1.0, self.settings.error_rate * scale)
 
     def job_name(self, job_name: str) -> str:
         """`job_name` marked as simulated, for `labeled_line(..., job_name=...)`."""
         return simulated_job_name(job_name)
 
     def label(self, items: Sequence[dict], classes: Sequence[str]) -> list[Label | None]:
-        """One label per item; every answer is simulated, never a person's."""
+        """One label per item, from one annotator of the pool; every answer is simulated."""
+        return [answers[0][1] for answers in self.answers(items, classes, 1)]
+
+    def answers(
+        self, items: Sequence[dict], classes: Sequence[str], n: int
+    ) -> list[list[tuple[str, Label]]]:
+        """`n` answers per item (at most the pool size), each `(annotator, label)` from a
+        distinct annotator; the first is the one `label` gives."""
         classes = list(classes)
         settings = self.settings
+        n = min(n, settings.annotators)
         truths = [self._truth(position, item, classes) for position, item in enumerate(items, 1)]
-        labels = []
+        given, wrong = [], 0
         for item, truth in zip(items, truths, strict=True):
-            rng = np.random.default_rng([settings.seed, _item_key(item)])
-            answer = truth
-            if rng.random() < settings.error_rate:
-                others = [name for name in classes if name != truth]
-                answer = others[int(rng.integers(len(others)))]
-            labels.append(Label(answer, 1.0 - settings.error_rate, human_annotated=True))
-        wrong = sum(label.class_name != truth for label, truth in zip(labels, truths, strict=True))
+            key = _item_key(item)
+            who = np.random.default_rng([settings.seed, key]).permutation(settings.annotators)[:n]
+            row = []
+            for annotator in who:
+                answer = self._answer(key, int(annotator), truth, classes)
+                wrong += answer != truth
+                rate = float(self.error_rates[annotator])
+                row.append((f"{SIMULATED}-{annotator}", Label(answer, 1.0 - rate, True)))
+            given.append(row)
         logger.warning(
-            "SIMULATED labels, no person involved: %d items labeled from field %r "
-            "(error rate %.3f, seed %d; %d answers deliberately wrong)",
-            len(items),
-            settings.field,
-            settings.error_rate,
-            settings.seed,
-            wrong,
+            "SIMULATED labels, no person involved: %d answers for %d items from field %r "
+            "(error rate %.3f over %d annotators, seed %d; %d answers deliberately wrong)",
+            sum(len(row) for row in given), len(items), settings.field, settings.error_rate,
+            settings.annotators, settings.seed, wrong,
         )
-        return labels
+        return given
+
+    def _answer(self, key: int, annotator: int, truth: str, classes: list[str]) -> str:
+        rng = np.random.default_rng([self.settings.seed, key, annotator])
+        if rng.random() >= self.error_rates[annotator]:
+            return truth
+        others = [name for name in classes if name != truth]
+        weights = self._error_weights(truth, others)
+        return others[int(rng.choice(len(others), p=weights))]
+
+    def _error_weights(self, truth: str, others: list[str]) -> np.ndarray:
+        """Where a wrong answer goes: neighbours in star order share `neighbour_bias`, the
+        rest the remainder; uniform when the classes have no star order or no far class."""
+        rank = {name: min(s for s, c in self._by_star.items() if c == name)
+                for name in set(self._by_star.values())}
+        if truth not in rank or any(name not in rank for name in others):
+            return np.full(len(others), 1.0 / len(others))
+        ordered = sorted([truth, *others], key=rank.get)
+        at = ordered.index(truth)
+        near = {ordered[j] for j in (at - 1, at + 1) if 0 <= j < len(ordered)}
+        far = [name for name in others if name not in near]
+        if not far:
+            return np.full(len(others), 1.0 / len(others))
+        bias = self.settings.neighbour_bias
+        return np.asarray(
+            [bias / len(near) if name in near else (1 - bias) / len(far) for name in others]
+        )
 
     def _truth(self, position: int, item: dict, classes: list[str]) -> str:
         field = self.settings.field

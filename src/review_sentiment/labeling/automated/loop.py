@@ -33,7 +33,17 @@ class AutomatedResult:
     (`human_sent`: items sent, answered or not); `train_labels` it was trained on;
     `validation_size` validation labels it was judged on; `threshold`, `validation_accuracy`
     and `validation_items_above_threshold` (None, None, 0 when no threshold met the target);
-    `machine_labels` given in the iteration; `remaining` unlabeled items after them.
+    `validation_lower_bound` that cleared the target, with `bound`, `bound_z` and
+    `bound_confidence` (method and level); `best_validation_accuracy` any threshold reached so
+    far; `consensus_accuracy` (mean Dawid-Skene posterior of the validation consensus) and
+    `annotator_accuracy` (None where people answer once); `human_answers` (every answer, not
+    items), `answers_per_machine_label` and `answers_vs_three_each` (against 3 x items);
+    `machine_labels` given in the iteration, `machine_total` so far; `remaining` unlabeled
+    items after them.
+
+    When asking people cannot lead to machine labels (the validation consensus is less sure
+    than the target, or `give_up_after` iterations gave none) the loop stops: `stopped` is
+    "cannot work: " + `reason`, one line with the numbers and what to change.
     """
 
     labels: list[Label | None]
@@ -79,8 +89,14 @@ def run_automated_labeling(
        sampling), with a `validation_fraction` share drawn at random for validation (see
        `random_validation`).
 
+    Validation items get `validation_answers` answers where the workforce can give several
+    (an `answers(items, classes, n)` method); their Dawid-Skene consensus is their label and the
+    machine is judged by the consensus posterior of its prediction, released only when the
+    lower confidence bound (`threshold_bound`, `threshold_z`) clears the target.
+
     It stops when every item is labeled, at `max_human_labels` or `max_iterations` (the rest stay
-    None), when everything left has already been sent to people, or when people answered none
+    None), when it cannot work (see AutomatedResult), when everything left has already been
+    sent to people, or when people answered none
     of the last batch (they label at their own pace: the next run goes on from their answers).
     Items people return None for are not sent again; the model may still label them.
 

@@ -12,8 +12,10 @@ import numpy as np
 from sklearn.pipeline import Pipeline as SklearnPipeline
 
 from review_sentiment.ground_truth.records import Label
+from review_sentiment.labeling.automated.answers import Answers
 from review_sentiment.labeling.automated.model import build_labeling_model, predict_confident
-from review_sentiment.labeling.automated.threshold import Threshold, choose_threshold
+from review_sentiment.labeling.automated.report import cannot_work, iteration_record
+from review_sentiment.labeling.automated.threshold import Threshold, best_accuracy, choose_threshold
 from review_sentiment.labeling.workforces import LabelingError, Workforce
 from review_sentiment.params import AutomatedLabelingParams
 
@@ -56,6 +58,13 @@ class LoopState:
         self.machine_total = 0
         self.records: list[dict] = []
         self.last_note = ""
+        self.answers = Answers(
+            humans,
+            classes,
+            lambda i, label: self._check_class(i, label, f"workforce {humans.name!r} answered"),
+        )
+        self.best_validation_accuracy: float | None = None
+        self.consensus_accuracy: float | None = None
         for i, label in enumerate(known or []):
             if label is None:
                 continue
@@ -90,6 +99,9 @@ class LoopState:
         known = np.flatnonzero(self.state == _HUMAN)
         answered = self.ask_people(indices, validation=np.asarray([], dtype=int))
         self._assign_validation(np.concatenate([known, answered]))
+        # Validation items get `validation_answers` answers; their consensus is their label.
+        validation = answered[self.validation[answered]]
+        self.answers.top_up(self.items, validation, self.params.validation_answers)
 
     def ask_people(self, indices: np.ndarray, validation: np.ndarray | None = None) -> np.ndarray:
         """Sends `indices` to people; `validation` (a subset) become validation labels, or, if
@@ -97,7 +109,9 @@ class LoopState:
         indices = np.asarray(indices, dtype=int)
         if indices.size == 0:
             return indices
-        answers = self.humans.label([self.items[i] for i in indices], self.classes)
+        answers = self.answers.ask(
+            [self.items[i] for i in indices], indices, self.params.train_answers
+        )
         if len(answers) != indices.size:
             raise LabelingError(
                 f"workforce {self.humans.name!r} returned {len(answers)} labels for "
@@ -121,6 +135,9 @@ class LoopState:
             self._assign_validation(labeled)
         else:
             self.validation[labeled[np.isin(labeled, validation)]] = True
+        if validation is None or validation.size:
+            validation = labeled[self.validation[labeled]]
+            self.answers.top_up(self.items, validation, self.params.validation_answers)
         return labeled
 
     def _validation_count(self, size: int) -> int:
@@ -152,6 +169,7 @@ class LoopState:
         if pool.size:
             model = self._fit()
             if model is not None:
+                self._consolidate()
                 validation = np.flatnonzero(
                     self.validation & (self.state == _HUMAN) & ~self.retired
                 )
@@ -163,6 +181,10 @@ class LoopState:
         pool = self.pool()
         if pool.size == 0:
             return "all items labeled"
+        why_not = cannot_work(self, iteration)
+        if why_not:
+            self.last_note = why_not
+            return f"cannot work: {why_not}"
         if iteration >= self.params.max_iterations:
             return "max_iterations reached"
         if self.batch_size_sent and self.unanswered == self.batch_size_sent:
@@ -208,14 +230,20 @@ class LoopState:
             self.last_note = "no validation labels from people yet"
             return None
         confidence, predicted = predict_confident(model, self.texts[validation])
-        truth = np.asarray([self.labels[i].class_name for i in validation], dtype=object)
-        correct = predicted == truth
+        # Against a consensus, each item counts by the posterior of the predicted class, so
+        # the accuracy carries the consensus' own uncertainty (an unsure consensus counts for
+        # less whichever way the model went); a single label counts 1 or 0.
+        correct = self.answers.chance_right(validation, predicted, self.labels)
+        best = best_accuracy(confidence, correct, self.params.min_validation_items)
+        if best is not None:
+            self.best_validation_accuracy = max(best, self.best_validation_accuracy or 0.0)
         threshold = choose_threshold(
             confidence,
             correct,
             self.params.target_accuracy,
             self.params.min_validation_items,
             z=self.params.threshold_z,
+            bound=self.params.threshold_bound,
         )
         if threshold is None:
             self.last_note = (
@@ -255,35 +283,21 @@ class LoopState:
         order = np.lexsort((self.rng.random(candidates.size), confidence))
         return candidates[order[:room]]
 
+    def _consolidate(self) -> None:
+        # Items with several answers (validation; training too if train_answers > 1).
+        for i, label in self.answers.consolidate(np.flatnonzero(self.state == _HUMAN)).items():
+            self.labels[i] = label
+        validation = np.flatnonzero(self.validation & (self.state == _HUMAN))
+        self.consensus_accuracy = self.answers.consensus_accuracy(validation)
+
     # -- reporting ------------------------------------------------------------------------
     def record(
         self, iteration: int, threshold: Threshold | None, machine: int, validation_size: int
     ) -> None:
-        record = {
-            "iteration": iteration,
-            "human_labels": int(np.sum(self.state == _HUMAN)),
-            "human_sent": self.sent,
-            "train_labels": self.train_size,
-            "validation_size": int(validation_size),
-            "validation_items_above_threshold": threshold.items if threshold else 0,
-            "validation_accuracy": threshold.accuracy if threshold else None,
-            "threshold": threshold.threshold if threshold else None,
-            "machine_labels": machine,
-            "remaining": int(self.pool().size),
-        }
-        self.records.append(record)
-        logger.info(
-            "Automated labeling iteration %d: %d human labels, threshold %s (validation "
-            "accuracy %s on %d items), %d machine-labeled, %d remaining",
-            iteration,
-            record["human_labels"],
-            "none" if threshold is None else f"{threshold.threshold:.4f}",
-            "n/a" if threshold is None else f"{threshold.accuracy:.4f}",
-            record["validation_items_above_threshold"],
-            machine,
-            record["remaining"],
-        )
+        self.records.append(iteration_record(self, iteration, threshold, machine, validation_size))
 
     def why_no_machine_labels(self) -> str:
+        if self.last_note.startswith("cannot reach"):
+            return self.last_note
         note = self.last_note or "people labeled every item before a model was trained"
         return f"{note} (after {len(self.records)} iterations)"

@@ -100,7 +100,9 @@ def _label(
 
     from review_sentiment.labeling.automated import run_automated_labeling
 
-    humans = AskedButUnanswered(simulated if params.automated.humans == "simulated" else people)
+    # The simulated pool answers every item at once (nothing waits) and can give several
+    # answers per validation item; people answer once, at their own pace, through the queue.
+    humans = simulated if params.automated.humans == "simulated" else AskedButUnanswered(people)
     if params.automated.humans == "simulated":
         job_name = simulated_job_name(job_name)
     # Where the loop starts: what people saved (newest) over what earlier runs issued.
@@ -109,7 +111,7 @@ def _label(
     logger.info("Automated labeling stopped: %s", result.stopped)
     if result.reason:
         logger.warning("Nothing was machine-labeled: %s", result.reason)
-    return job_name, result.labels, humans.waiting, result.iterations
+    return job_name, result.labels, getattr(humans, "waiting", []), result.iterations
 
 
 def _check_sources(input_manifest: list[dict]) -> None:
