@@ -113,7 +113,7 @@ def test_aws_run_keeps_every_dataset_in_the_bucket_and_writes_nothing_under_data
 
     assert deployed.returncode == 0, f"{deployed.stdout[-4000:]}\n{deployed.stderr[-4000:]}"
     record = json.loads(s3.get_object(Bucket=bucket, Key=f"{PREFIX}/08_reporting/deployment_smoke_test.json")["Body"].read())
-    assert (record["action"], record["endpoint_name"], record["agreement"]) == ("created", endpoint, 1.0)
+    assert (record["action"], record["endpoint"], record["agreement"]) == ("created", endpoint, 1.0)
     status = boto3.client("sagemaker").describe_endpoint(EndpointName=endpoint)["EndpointStatus"]
     assert status == "InService"
     assert files_under(project / "data") == data_before

@@ -8,11 +8,8 @@ import pandas as pd
 import pytest
 
 from review_sentiment.params import DeploymentParams
-from review_sentiment.pipelines.deployment.nodes import (
-    deploy_champion_to_sagemaker,
-    record_deployment_smoke_test,
-    smoke_test_local_endpoint,
-)
+from review_sentiment.pipelines.deployment.nodes import deploy_champion
+from review_sentiment.serving import ServerStartError
 from tests.aws.test_sagemaker import aws, champion, experiment_id, fake_clock, queue_answers  # noqa: F401
 
 
@@ -35,10 +32,10 @@ def params(aws, champion) -> DeploymentParams:
 def test_sagemaker_target_deploys_the_champion_and_records_its_answers(params, test_reviews, moto_url):
     queue_answers(moto_url, ["positive", "neutral"])
 
-    result = deploy_champion_to_sagemaker({"champion_version": 1}, test_reviews, params)
+    result = deploy_champion({"champion_version": 1}, test_reviews, params)
 
     assert result["action"] == "created"
-    assert result["endpoint"] == result["endpoint_name"] == params.sagemaker.endpoint_name
+    assert result["endpoint"] == params.sagemaker.endpoint_name
     assert (result["version"], result["registered_version"]) == (1, 1)
     assert result["model_uri"] == f"models:/{params.model_name}/1"
     assert result["region"] == "us-east-1"
@@ -50,31 +47,21 @@ def test_sagemaker_target_deploys_the_champion_and_records_its_answers(params, t
 def test_second_run_leaves_the_endpoint_unchanged(params, test_reviews, moto_url):
     # One answer: moto repeats it for the same request.
     queue_answers(moto_url, ["positive", "negative"])
-    deploy_champion_to_sagemaker({}, test_reviews, params)
+    deploy_champion({}, test_reviews, params)
 
-    result = deploy_champion_to_sagemaker({}, test_reviews, params)
+    result = deploy_champion({}, test_reviews, params)
 
     assert (result["action"], result["changes"], result["agreement"]) == ("unchanged", [], 1.0)
 
 
-def test_local_target_makes_no_aws_call(test_reviews, monkeypatch):
-    # No credentials and an unreachable API: any AWS call would fail.
+def test_local_target_serves_locally_and_makes_no_aws_call(test_reviews, tmp_path, monkeypatch):
+    # No credentials and an unreachable AWS API: an AWS call would fail with an AWS error. The
+    # model does not exist, so the local scoring server is what fails, naming the model.
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
     for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'empty.db'}")
+    params = DeploymentParams(model_name="no-such-model", startup_timeout=60)
 
-    assert deploy_champion_to_sagemaker({}, test_reviews, DeploymentParams()) == {}
-
-
-def test_sagemaker_target_starts_no_local_server(params, test_reviews):
-    assert smoke_test_local_endpoint({}, test_reviews, params) == {}
-
-
-def test_the_targets_smoke_test_is_recorded():
-    local, sagemaker = {"endpoint": "http://127.0.0.1:5001"}, {"endpoint": "review-sentiment"}
-    role = "arn:aws:iam::123456789012:role/sagemaker"
-
-    on_aws = DeploymentParams(target="sagemaker", sagemaker={"execution_role_arn": role})
-
-    assert record_deployment_smoke_test(local, sagemaker, DeploymentParams()) is local
-    assert record_deployment_smoke_test(local, sagemaker, on_aws) is sagemaker
+    with pytest.raises(ServerStartError, match="no-such-model"):
+        deploy_champion({}, test_reviews, params)

@@ -26,5 +26,5 @@ def test_sagemaker_target_records_the_endpoints_smoke_test(aws, champion, test_r
     SequentialRunner().run(deployment.create_pipeline(), catalog)
 
     smoke = catalog.load("deployment_smoke_test")
-    assert (smoke["action"], smoke["endpoint_name"], smoke["version"]) == ("created", aws.endpoint_name, 1)
+    assert (smoke["action"], smoke["endpoint"], smoke["version"]) == ("created", aws.endpoint_name, 1)
     assert smoke["agreement"] == 1.0

@@ -15,20 +15,28 @@ from review_sentiment.serving import LocalModelServer, predict
 logger = logging.getLogger(__name__)
 
 
-def smoke_test_local_endpoint(
+def deploy_champion(
     model_registration: dict, test_reviews: pd.DataFrame, params: DeploymentParams
 ) -> dict:
-    """Starts MLflow's scoring server on the champion, predicts a few test reviews, stops it.
+    """Serves the champion on `params.target` and records how it answered a few test reviews.
 
     `model_registration` orders this step after training; the model served is whatever the
-    alias points at now, which is what a deployment would serve. Does nothing (returns `{}`)
-    unless `params.target` is local.
+    alias points at now.
 
     Raises:
+        review_sentiment.aws.sagemaker.SageMakerDeploymentError: not deployed to SageMaker (see
+            its subclasses for a timeout and for credentials).
         review_sentiment.serving.EndpointError: the endpoint failed or answered badly.
     """
-    if params.target != "local":
-        return {}
+    if params.target == "sagemaker":
+        return _deploy_to_sagemaker(model_registration, test_reviews, params)
+    return _smoke_test_locally(model_registration, test_reviews, params)
+
+
+def _smoke_test_locally(
+    model_registration: dict, test_reviews: pd.DataFrame, params: DeploymentParams
+) -> dict:
+    """Starts MLflow's scoring server on the champion, predicts a few test reviews, stops it."""
     model_uri = f"models:/{params.model_name}@{params.alias}"
     with LocalModelServer(
         model_uri,
@@ -47,20 +55,11 @@ def smoke_test_local_endpoint(
     }
 
 
-def deploy_champion_to_sagemaker(
+def _deploy_to_sagemaker(
     model_registration: dict, test_reviews: pd.DataFrame, params: DeploymentParams
 ) -> dict:
     """Makes the SageMaker endpoint `params.sagemaker.endpoint_name` serve the champion's
-    version (created, replaced or unchanged), then predicts a few test reviews through it.
-    Does nothing (returns `{}`) unless `params.target` is sagemaker.
-
-    Raises:
-        review_sentiment.aws.sagemaker.SageMakerDeploymentError: not deployed (see its subclasses
-            for a timeout and for credentials).
-        review_sentiment.serving.EndpointError: the endpoint failed or answered badly.
-    """
-    if params.target != "sagemaker":
-        return {}
+    version (created, replaced or unchanged), then predicts a few test reviews through it."""
     # Imported here: boto3 and the SageMaker client only matter on this path.
     from review_sentiment.aws.sagemaker import SageMakerDeployer
 
@@ -76,15 +75,9 @@ def deploy_champion_to_sagemaker(
         **answers,
         "action": deployment.action,
         "changes": list(deployment.changes),
-        "endpoint_name": deployment.endpoint_name,
         "region": deployment.region,
         "version": deployment.version,
     }
-
-
-def record_deployment_smoke_test(local: dict, sagemaker: dict, params: DeploymentParams) -> dict:
-    """The smoke test of the target that was deployed (the other node did nothing)."""
-    return sagemaker if params.target == "sagemaker" else local
 
 
 def _ask_endpoint(endpoint: str, sample: pd.DataFrame, *, region: str | None = None) -> dict:
