@@ -16,6 +16,7 @@ class OptionalJSONDataset(JSONDataset):
 
     Examples:
         ```yaml
+        # A JSON list of item keys, or {"item": key, "answers": n} (see labeling.queue).
         labeling_queue:
           type: review_sentiment.datasets.OptionalJSONDataset
           filepath: data/03_primary/labeling_queue.json

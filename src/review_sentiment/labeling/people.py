@@ -72,12 +72,19 @@ class PeopleWorkforce:
         )
         return [labels.get(key) for key in keys]
 
+    def answer_counts(self, items: Sequence[dict]) -> list[int]:
+        """How many people have answered each item so far (each person once)."""
+        rows = self._annotations.drop_duplicates(["item_key", "annotator"])
+        counts = rows.groupby("item_key").size()
+        return [int(counts.get(item_key(item), 0)) for item in items]
+
     def answers(
         self, items: Sequence[dict], classes: Sequence[str], n: int
     ) -> list[list[tuple[str, Label]]]:
         """What the label store holds for each item: up to `n` answers, each person's latest,
         as `(annotator, label)` in the order given; [] for an item nobody labeled. People cannot
-        be made to answer more now: an item with fewer than `n` simply has fewer."""
+        be made to answer more now: an item with fewer than `n` simply has fewer (the labeling
+        queue asks more people for it, see `AskedButUnanswered`)."""
         keys = [item_key(item) for item in items]
         rows = self._annotations[self._annotations["item_key"].isin(keys)]
         if "created_at" in rows.columns:

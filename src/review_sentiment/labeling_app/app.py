@@ -30,6 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from review_sentiment.ground_truth.categories import label_classes
 from review_sentiment.ground_truth.manifest import parse_manifest
 from review_sentiment.ground_truth.records import item_key
+from review_sentiment.labeling.queue import read_queue
 from review_sentiment.labeling_app.job import AlreadyAnswered
 from review_sentiment.labeling_app.reservations import DEFAULT_RESERVE_SECONDS
 from review_sentiment.labeling_app.security import check_csrf, csrf_token, protect
@@ -67,8 +68,10 @@ def create_app(  # noqa: PLR0913
         job_name: the job's name; with the manifest's fingerprint it names the job.
         per_item: how many people label each item.
         reserve_seconds: how long an item shown to someone is held for them.
-        priority_path: JSON list of item keys to label first (e.g. the least certain ones), in
-            that order; read at start.
+        priority_path: the labeling queue, read at start: a JSON list of items to label first
+            (e.g. the least certain ones), in that order, each an item key or
+            `{"item": key, "answers": n}` for one that n different people should label (more
+            than `per_item`, e.g. a validation item of automated labeling).
         allowed_hosts: Host headers served; the loopback names by default, which also stops DNS
             rebinding. `["*"]` for a server reached from other machines.
         secret_key: signs the session cookie and the per-item tickets; by default a random
@@ -76,8 +79,9 @@ def create_app(  # noqa: PLR0913
 
     Raises:
         ManifestError: a manifest line is not a JSON object.
-        ValueError: bad label categories, `per_item` < 1, `reserve_seconds` < 0, priority keys not in the manifest, or
-            a key given two texts in the manifest.
+        ValueError: bad label categories, `per_item` < 1, `reserve_seconds` < 0, a priority
+            entry that is not an item key or `{"item", "answers"}` (named by its index),
+            priority keys not in the manifest, or a key given two texts in the manifest.
     """
     if per_item < 1:
         raise ValueError(f"per_item must be 1 or more, got {per_item}")
@@ -89,7 +93,7 @@ def create_app(  # noqa: PLR0913
     store = LabelStore(store_path)
     try:
         job = store.open_job(job_name, lines)
-        priority = _read_priority(priority_path, set(job.keys()))
+        priority, answers = _read_priority(priority_path, set(job.keys()))
     except BaseException:
         store.close()
         raise
@@ -179,7 +183,11 @@ def create_app(  # noqa: PLR0913
         # `item` is the one just undone: show it again first if it still wants an answer.
         order = [item, *priority] if item else priority
         line = job.next_item(
-            annotator, per_item=per_item, priority=order, reserve_seconds=reserve_seconds
+            annotator,
+            per_item=per_item,
+            priority=order,
+            answers=answers,
+            reserve_seconds=reserve_seconds,
         )
         progress = job.progress(per_item=per_item)
         mine = progress["annotators"].get(annotator, {"labels": 0, "skipped": 0})
@@ -265,19 +273,21 @@ def create_app(  # noqa: PLR0913
     return app
 
 
-def _read_priority(path: str | PathLike | None, known: set[str]) -> list[str]:
+def _read_priority(
+    path: str | PathLike | None, known: set[str]
+) -> tuple[list[str], dict[str, int]]:
+    """The queue's item keys in order, and the answers wanted for those that name a count."""
     if path is None:
-        return []
-    keys = json.loads(Path(path).read_text(encoding="utf-8"))
-    if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
-        raise ValueError(f"{path}: expected a JSON list of item keys (strings)")
+        return [], {}
+    entries = read_queue(json.loads(Path(path).read_text(encoding="utf-8")), str(path))
+    keys = [key for key, _ in entries]
     unknown = [key for key in keys if key not in known]
     if unknown:
         raise ValueError(
             f"{path}: {len(unknown)} item keys are not in the manifest, e.g. {unknown[:3]}; "
             "a queue written for another batch? Run the labeling pipeline again or delete it"
         )
-    return keys
+    return keys, {key: answers for key, answers in entries if answers is not None}
 
 
 def _name_problem(name: str) -> str | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import statistics
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from review_sentiment.labeling_app import reservations
@@ -28,14 +29,19 @@ class AlreadyAnswered(LabelStoreError):
     """The annotator already labeled or skipped this item (a double submit, or a stale page)."""
 
 
-# An item of job :job the annotator may be handed: they have not answered it, and its standing
-# labels plus the other people holding it are fewer than :per_item.
-_WANTED = f"""
+def _wanted(answers: str) -> str:
+    """SQL: the item `ji.item_id` may be handed to :annotator: they have not answered it, and its
+    standing labels plus the other people holding it are fewer than `answers` (an expression)."""
+    return f"""
     NOT EXISTS (SELECT 1 FROM answers AS a
                 WHERE a.item_id = ji.item_id AND a.annotator = :annotator)
     AND (SELECT COUNT(*) FROM answers AS a WHERE a.item_id = ji.item_id AND a.kind = 'label')
-        + {reservations.HELD_BY_OTHERS} < :per_item
+        + {reservations.HELD_BY_OTHERS} < {answers}
 """
+
+
+# The answers wanted for the priority entry `p`, a pair [key, answers].
+_PRIORITY_ANSWERS = "json_extract(p.value, '$[1]')"
 
 
 class LabelingJob:
@@ -70,18 +76,24 @@ class LabelingJob:
         *,
         per_item: int,
         priority: list[str] | None = None,
+        answers: Mapping[str, int] | None = None,
         reserve_seconds: float = DEFAULT_RESERVE_SECONDS,
     ) -> dict | None:
         """The line of the next item for the annotator, reserved for them; `None` when nothing
         is left for them now.
 
         That is an item of this job they have neither labeled nor skipped whose standing labels
-        plus the other people holding it are fewer than `per_item`; items whose keys are in
-        `priority` come first, in that order, then the others in manifest order. Asking releases
-        the annotator's previous reservation in the job; the new one lasts `reserve_seconds`.
+        plus the other people holding it are fewer than `per_item`, or, for a key of `priority`
+        that `answers` gives a larger count (e.g. a validation item wanting three answers),
+        fewer than that count. Items whose keys are in `priority` come first, in that order,
+        then the others in manifest order. Asking releases the annotator's previous reservation
+        in the job; the new one lasts `reserve_seconds`.
         """
         if per_item < 1:
             raise ValueError(f"per_item must be 1 or more, got {per_item}")
+        answers = answers or {}
+        if any(count < 1 for count in answers.values()):
+            raise ValueError(f"answers wanted must be 1 or more, got {dict(answers)}")
         if not (math.isfinite(reserve_seconds) and reserve_seconds >= 0):
             raise ValueError(f"reserve_seconds must be a number >= 0, got {reserve_seconds!r}")
         now = self.store.clock()
@@ -91,19 +103,22 @@ class LabelingJob:
             reservations.release(connection, self.id, annotator)
             row = None
             if priority:
-                # json_each numbers the keys of the list from 0: that is their rank.
+                # Pairs [key, answers wanted]; json_each numbers them from 0: that is their rank.
+                ranked = [[key, max(per_item, answers.get(key, per_item))] for key in priority]
                 row = connection.execute(
                     "SELECT ji.item_id, ji.line FROM json_each(:priority) AS p"
-                    " JOIN items AS i ON i.job_name = :name AND i.key = p.value"
+                    " JOIN items AS i"
+                    " ON i.job_name = :name AND i.key = json_extract(p.value, '$[0]')"
                     " JOIN job_items AS ji ON ji.job_id = :job AND ji.item_id = i.id"
-                    f" WHERE {_WANTED} ORDER BY p.key LIMIT 1",
-                    {**parameters, "name": self.name, "priority": json.dumps(list(priority))},
+                    f" WHERE {_wanted(_PRIORITY_ANSWERS)} ORDER BY p.key LIMIT 1",
+                    {**parameters, "name": self.name, "priority": json.dumps(ranked)},
                 ).fetchone()
             if row is None:
                 # Walking the position index stops at the first match instead of sorting.
                 row = connection.execute(
                     "SELECT ji.item_id, ji.line FROM job_items AS ji"
-                    f" WHERE ji.job_id = :job AND {_WANTED} ORDER BY ji.position LIMIT 1",
+                    f" WHERE ji.job_id = :job AND {_wanted(':per_item')}"
+                    " ORDER BY ji.position LIMIT 1",
                     parameters,
                 ).fetchone()
             if row is None:
@@ -203,6 +218,9 @@ class LabelingJob:
 
     def progress(self, *, per_item: int = 1) -> dict:
         """How far this job is, for the progress page and logs.
+
+        An item counts as done at `per_item` labels, even one the labeling queue wants more
+        answers for (see `next_item`): the page shows the job's own rule, not the queue's.
 
         Returns:
             `{"total": items, "done": items with >= per_item labels, "per_item": per_item,

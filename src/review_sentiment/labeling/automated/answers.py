@@ -15,9 +15,9 @@ class Answers:
     """Asks people and keeps every answer: `count` is answers, not items.
 
     A workforce with an `answers(items, classes, n)` method (n answers per item, each
-    `(annotator, Label)`, from distinct annotators) can be asked for more answers per item;
-    one without (people in the labeling app, who answer at their own pace) gives one label per
-    item through `label`, which is then taken as the truth, as before.
+    `(annotator, Label)`, from distinct annotators) can be asked for more answers per item
+    (people in the labeling app give what is in so far, and the queue asks the rest); one
+    without gives one label per item through `label`, which is then taken as the truth.
     """
 
     def __init__(self, humans: Workforce, classes: list[str], check: Callable[[int, Label], None]):
@@ -39,12 +39,20 @@ class Answers:
         self._keep(indices, rows)
         return [row[0][1] if row else None for row in rows]
 
+    def answered_before(self, items: Sequence[dict], indices: np.ndarray) -> np.ndarray:
+        """How many answers each of `indices` had before this run, where the workforce can say
+        (`answer_counts(items)`, e.g. people in the label store); 0s otherwise."""
+        counts = getattr(self.humans, "answer_counts", None)
+        if not callable(counts) or indices.size == 0:
+            return np.zeros(indices.size, dtype=int)
+        return np.asarray(counts([items[int(i)] for i in indices]), dtype=int)
+
     def top_up(self, items: Sequence[dict], indices: np.ndarray, n: int) -> None:
-        """Asks for answers until each of `indices` (positions in `items`) has `n`; only items
-        this run asked already, and only where the workforce can give several."""
+        """Asks for answers until each of `indices` (positions in `items`) has `n`, where the
+        workforce can give several; items labeled before this run included."""
         if not self.several:
             return
-        short = [int(i) for i in indices if 0 < len(self.given.get(int(i), [])) < n]
+        short = [int(i) for i in indices if len(self.given.get(int(i), [])) < n]
         if short:
             rows = self.humans.answers([items[i] for i in short], self.classes, n)
             self._keep(np.asarray(short, dtype=int), rows)

@@ -95,12 +95,17 @@ class LoopState:
 
     def start(self, indices: np.ndarray) -> None:
         """The initial batch: `indices` go to people; their answers and people's labels known
-        before are split into train and validation together, stratified by class."""
+        before are split into train and validation together, stratified by class. Known items
+        that already have several answers (an earlier run asked for them) are validation first,
+        so the answers people gave for validation keep serving it run after run."""
         known = np.flatnonzero(self.state == _HUMAN)
         answered = self.ask_people(indices, validation=np.asarray([], dtype=int))
-        self._assign_validation(np.concatenate([known, answered]))
+        together = np.concatenate([known, answered])
+        several = np.zeros(len(self.items), dtype=bool)
+        several[known] = self.answers.answered_before(self.items, known) > 1
+        self._assign_validation(together, first=several)
         # Validation items get `validation_answers` answers; their consensus is their label.
-        validation = answered[self.validation[answered]]
+        validation = together[self.validation[together]]
         self.answers.top_up(self.items, validation, self.params.validation_answers)
 
     def ask_people(self, indices: np.ndarray, validation: np.ndarray | None = None) -> np.ndarray:
@@ -145,12 +150,15 @@ class LoopState:
         exact = self.params.validation_fraction * size
         return math.floor(exact) + int(self.rng.random() < exact - math.floor(exact))
 
-    def _assign_validation(self, labeled: np.ndarray) -> None:
+    def _assign_validation(self, labeled: np.ndarray, first: np.ndarray | None = None) -> None:
         """Stratified by class within each batch: floor(fraction x count) per class, plus one
-        more with the probability of the remainder, so small classes are not always train-only."""
+        more with the probability of the remainder, so small classes are not always train-only.
+        Items flagged in `first` (one flag per item) are drawn before the others."""
         names = np.asarray([self.labels[i].class_name for i in labeled], dtype=object)
         for class_name in sorted(set(names)):
             members = self.rng.permutation(labeled[names == class_name])
+            if first is not None:
+                members = members[np.argsort(~first[members], kind="stable")]
             self.validation[members[: self._validation_count(members.size)]] = True
 
     # -- one iteration --------------------------------------------------------------------

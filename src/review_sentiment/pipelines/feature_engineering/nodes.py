@@ -19,7 +19,7 @@ from review_sentiment.ground_truth.duplicates import (
 )
 from review_sentiment.ground_truth.manifest import ManifestError
 from review_sentiment.ground_truth.spark_reader import display_path, parse_output_manifest
-from review_sentiment.labeling.queue import next_step
+from review_sentiment.labeling.queue import QueueEntry, next_step
 from review_sentiment.params import FeatureParams
 
 logger = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ def read_labeled_manifest(
     manifest_lines: SparkDataFrame,
     label_categories: dict,
     params: FeatureParams,
-    labeling_queue: list[str] | None = None,
+    labeling_queue: list[QueueEntry] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
     """Text and class name of each labeled item of the output manifest, as a pandas frame.
 
@@ -40,8 +40,8 @@ def read_labeled_manifest(
         manifest_lines: `spark.read.text` of the output manifest(s).
         label_categories: the job's label categories; a class index is read through them.
         params: `on_bad_line`, `multilabel`, `label_attribute`.
-        labeling_queue: the item keys people should label next, if the labeling step left any:
-            named in the error when nothing is labeled yet.
+        labeling_queue: what people should label next, if the labeling step left anything (see
+            `labeling.queue`): named in the error when nothing is labeled yet.
 
     Returns:
         The labeled reviews (`text`, `label`), the lines set aside (`file`, `line`, `reason`,
@@ -95,7 +95,7 @@ def read_labeled_reviews(
     manifest_lines: SparkDataFrame,
     label_categories: dict,
     params: FeatureParams,
-    labeling_queue: list[str] | None = None,
+    labeling_queue: list[QueueEntry] | None = None,
 ) -> pd.DataFrame:
     """`read_labeled_manifest` for a caller that only wants the reviews (lines set aside and
     duplicates are still logged at WARNING)."""
@@ -114,7 +114,9 @@ def _bad_line_error(first, count: int) -> ManifestError:
 
 
 def _nothing_labeled(
-    manifest_lines: SparkDataFrame, quarantine: pd.DataFrame, labeling_queue: list[str] | None
+    manifest_lines: SparkDataFrame,
+    quarantine: pd.DataFrame,
+    labeling_queue: list[QueueEntry] | None,
 ) -> str:
     files = ", ".join(display_path(uri) for uri in manifest_lines.inputFiles())
     files = files or "the output manifest"
@@ -126,7 +128,7 @@ def _nothing_labeled(
         )
     message = f"{files} has no labeled lines yet"
     if labeling_queue:
-        message += f": {next_step(len(labeling_queue))}"
+        message += f": {next_step(labeling_queue)}"
     return message
 
 

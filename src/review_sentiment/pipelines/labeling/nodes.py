@@ -12,7 +12,7 @@ from review_sentiment.ground_truth.categories import label_classes
 from review_sentiment.ground_truth.records import Label, item_key
 from review_sentiment.labeling.carry import labels_given_before, newest_labels, output_lines
 from review_sentiment.labeling.people import PeopleWorkforce, answers_for
-from review_sentiment.labeling.queue import AskedButUnanswered, next_step
+from review_sentiment.labeling.queue import AskedButUnanswered, QueueEntry, next_step, queue_key
 from review_sentiment.labeling.simulated import SimulatedAnnotator, simulated_job_name
 from review_sentiment.labeling.workforces import LabelingError, StarRatingLabeler
 from review_sentiment.params import LabelingParams
@@ -26,7 +26,7 @@ def label_reviews(
     human_annotations: pd.DataFrame,
     previous_output_manifest: list[dict],
     params: LabelingParams,
-) -> tuple[list[dict], dict[str, float], dict[str, list[dict]], list[str], list[dict]]:
+) -> tuple[list[dict], dict[str, float], dict[str, list[dict]], list[QueueEntry], list[dict]]:
     """Labels every item the chosen workforce can, in Ground Truth's output-manifest format.
 
     Nothing labeled before is lost: every label of the previous output manifest whose item is
@@ -35,8 +35,9 @@ def label_reviews(
 
     Returns:
         The output manifest (labeled items only), counts for the run's record, the automated
-        loop's iterations as metric histories, the item keys people should label next (the
-        labeling page's queue), and the annotators' quality scores.
+        loop's iterations as metric histories, what people should label next (the labeling
+        page's queue: item keys, or `{"item": key, "answers": n}` for an item that wants n
+        answers from distinct people, see `labeling.queue`), and the annotators' quality scores.
 
     Raises:
         LabelingError: an input line has no text, or the workforce cannot label it.
@@ -53,9 +54,7 @@ def label_reviews(
     job_name, labels, queue, iterations = _label(input_manifest, classes, before, people, params)
 
     labels = newest_labels(before, labels)
-    # An item the model labeled after it was sent to people needs nobody now.
-    unlabeled = {item_key(item) for item, label in zip(input_manifest, labels, strict=True) if label is None}
-    queue = [key for key in queue if key in unlabeled]
+    queue = _still_wanted(queue, input_manifest, labels)
     output = output_lines(
         input_manifest, before, labels, attribute=params.label_attribute, classes=classes,
         job_name=job_name, created=datetime.now(UTC),
@@ -65,7 +64,7 @@ def label_reviews(
     logger.info("Workforce %s: %s; classes %s", params.workforce, summary, dict(sorted(counts.items())))
     if queue:
         logger.warning(
-            "%d of %d reviews are labeled; %s", len(output), len(input_manifest), next_step(len(queue))
+            "%d of %d reviews are labeled; %s", len(output), len(input_manifest), next_step(queue)
         )
     return output, summary, _histories(iterations), queue, _quality_rows(people.annotator_quality)
 
@@ -76,7 +75,7 @@ def _label(
     before: list,
     people: PeopleWorkforce,
     params: LabelingParams,
-) -> tuple[str, list[Label | None], list[str], list[dict]]:
+) -> tuple[str, list[Label | None], list[QueueEntry], list[dict]]:
     """Job name, one label or None per item, the queue for people, the loop's iterations."""
     job_name = params.job_name
     if params.workforce == "star_rating":
@@ -100,8 +99,8 @@ def _label(
 
     from review_sentiment.labeling.automated import run_automated_labeling
 
-    # The simulated pool answers every item at once (nothing waits) and can give several
-    # answers per validation item; people answer once, at their own pace, through the queue.
+    # The simulated pool answers every item at once (nothing waits); people answer at their own
+    # pace, through the queue, which asks several of them for each validation item.
     humans = simulated if params.automated.humans == "simulated" else AskedButUnanswered(people)
     if params.automated.humans == "simulated":
         job_name = simulated_job_name(job_name)
@@ -111,7 +110,7 @@ def _label(
     logger.info("Automated labeling stopped: %s", result.stopped)
     if result.reason:
         logger.warning("Nothing was machine-labeled: %s", result.reason)
-    return job_name, result.labels, getattr(humans, "waiting", []), result.iterations
+    return job_name, result.labels, getattr(humans, "queue", []), result.iterations
 
 
 def _check_sources(input_manifest: list[dict]) -> None:
@@ -121,7 +120,23 @@ def _check_sources(input_manifest: list[dict]) -> None:
             raise LabelingError(f"line {line} of the input manifest: field 'source' is empty")
 
 
-def _summary(items: list[dict], labels: list[Label | None], queue: list[str]) -> dict[str, int]:
+def _still_wanted(
+    queue: list[QueueEntry], items: list[dict], labels: list[Label | None]
+) -> list[QueueEntry]:
+    """The queue without the items nobody needs now: one the model labeled after it was sent to
+    people, or one people labeled that wanted no more than that answer. An item people labeled
+    that wants several answers (validation) stays until they are in."""
+    by_key = {item_key(item): label for item, label in zip(items, labels, strict=True)}
+    return [
+        entry for entry in queue
+        if (label := by_key[queue_key(entry)]) is None
+        or (label.human_annotated and not isinstance(entry, str))
+    ]
+
+
+def _summary(items: list[dict], labels: list[Label | None], queue: list[QueueEntry]) -> dict[str, int]:
+    """Counts of reviews. `queued_for_people` are in the queue: unlabeled ones, and those wanting
+    several people's answers (`queued_for_more_answers`), which may be labeled by a first one."""
     by_people = sum(label is not None and label.human_annotated for label in labels)
     by_machine = sum(label is not None and not label.human_annotated for label in labels)
     return {
@@ -130,6 +145,7 @@ def _summary(items: list[dict], labels: list[Label | None], queue: list[str]) ->
         "labeled_by_machine": by_machine,
         "unlabeled": len(items) - by_people - by_machine,
         "queued_for_people": len(queue),
+        "queued_for_more_answers": sum(not isinstance(entry, str) for entry in queue),
     }
 
 
