@@ -228,6 +228,38 @@ def _issue9_targets(run: dict, today: dict[int, dict]) -> dict[str, bool | None]
     return {"accurate_or_stopped_saying_why": (accurate and share > 0) or (share == 0 and stopped)}
 
 
+def _targets_met(runs: list[dict], error_rate: float, today: dict[int, dict]) -> dict[str, bool]:
+    """Issue 9's targets over all seeds: each per-seed target on every seed and, at error 0, the
+    mean against today's mean (the issue's "75% at 0.957 mean")."""
+    met = {
+        key: all(run["issue9_targets"][key] is not False for run in runs)
+        for key in runs[0]["issue9_targets"]
+    }
+    if error_rate == 0 and today:
+        for key in ("machine_share", "machine_accuracy"):
+            ours = statistics.mean(run[key] or 0 for run in runs)
+            before = statistics.mean(run[key] for run in today.values())
+            met[f"mean_{key}_no_worse_than_today"] = ours >= before
+    met["seeds_below_target_accuracy"] = sum(
+        run["machine_accuracy"] is not None
+        and run["machine_accuracy"] < NOISY_TARGETS["machine_accuracy"]
+        for run in runs
+    )
+    return met
+
+
+def resummarise(path: Path) -> None:
+    """Recomputes the targets of a results file from its runs (after a change to the rules)."""
+    results = json.loads(path.read_text())
+    today = _today()
+    for rate, block in results["by_error_rate"].items():
+        for run in block["runs"]:
+            run["issue9_targets"] = _issue9_targets(run, today)
+        block["issue9_targets_met_on_every_seed"] = _targets_met(block["runs"], float(rate), today)
+        print(f"error rate {rate}: {block['issue9_targets_met_on_every_seed']}")
+    path.write_text(json.dumps(results, indent=2) + "\n")
+
+
 def _configured() -> dict:
     """The loop's settings as conf/base/parameters_labeling.yml configures them (who the people
     are is the bench's business: the simulated pool)."""
@@ -256,7 +288,14 @@ def main() -> None:
         help="an AutomatedLabelingParams field, value in JSON (e.g. threshold_z=1.0)",
     )
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--resummarise", action="store_true",
+        help="recompute the targets of --output from its recorded runs, without running",
+    )
     args = parser.parse_args()
+    if args.resummarise:
+        resummarise(args.output)
+        return
     logging.basicConfig(level=logging.WARNING)
     # One line per simulated batch would drown the table; the JSON says the labels are simulated.
     logging.getLogger("review_sentiment.labeling.simulated").setLevel(logging.ERROR)
@@ -304,10 +343,7 @@ def main() -> None:
             }.items()
             if group
         }
-        met = {
-            key: all(run["issue9_targets"][key] is not False for run in runs)
-            for key in runs[0]["issue9_targets"]
-        }
+        met = _targets_met(runs, error_rate, today)
         mean = summaries["all seeds"]["mean"]
         print(
             f"mean ({len(runs)} seeds): {100 * mean['machine_share']:.1f}% machine, accuracy "
