@@ -4,7 +4,10 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
+# Usage telemetry off: settings.py does it for every kedro command; these cover what make starts
+# without Kedro (the scoring server, `mlflow models generate-dockerfile`, the bench scripts).
 export KEDRO_DISABLE_TELEMETRY := 1
+export MLFLOW_DISABLE_TELEMETRY := true
 export SPARK_LOCAL_IP := 127.0.0.1
 
 # Browser tests drive Debian's chromium; apt-get needs root (or SUDO=sudo).

@@ -30,7 +30,6 @@ from sklearn.metrics import ConfusionMatrixDisplay, accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
-from review_sentiment.hooks import AUTOLOG_DENSE_LIMIT_BYTES
 from review_sentiment.pipelines.data_extraction.nodes import clean_text
 
 STARS = {1: "negative", 2: "negative", 3: "neutral", 4: "positive", 5: "positive"}
@@ -91,27 +90,26 @@ def main(raw_csv: str, work_dir: str) -> None:
     test_tfidf = tfidf.transform(test_counts)
 
     with mlflow.start_run():
-        # As in the pipeline: MLflow's autolog densifies sparse X, so only small ones get it.
-        rows, columns = train_counts.shape
-        if rows * columns * train_counts.dtype.itemsize <= AUTOLOG_DENSE_LIMIT_BYTES:
-            mlflow.sklearn.autolog(log_models=False, log_datasets=False, silent=True)
         scores, models = {}, {}
         for name, (train_x, test_x, steps) in {
             "bigram": (train_counts, test_counts, [("vectorizer", vectorizer)]),
             "tfidf": (train_tfidf, test_tfidf, [("vectorizer", vectorizer), ("tfidf", tfidf)]),
         }.items():
             classifier = SGDClassifier(random_state=42).fit(train_x, train["label"])
-            predicted = classifier.predict(test_x)
-            scores[name] = f1_score(test["label"], predicted, average="macro")
-            mlflow.log_metrics(
-                {f"{name}.accuracy": accuracy_score(test["label"], predicted), f"{name}.macro_f1": scores[name]}
-            )
-            figure, axes = plt.subplots(figsize=(5, 4))
-            ConfusionMatrixDisplay.from_predictions(test["label"], predicted, ax=axes, colorbar=False)
-            mlflow.log_figure(figure, f"{name}_confusion_matrix.png")
-            plt.close(figure)
+            # As in the pipeline: metrics and a confusion matrix for each model and split.
+            for split, x, truth in (("train", train_x, train["label"]), ("test", test_x, test["label"])):
+                predicted = classifier.predict(x)
+                f1 = f1_score(truth, predicted, average="macro")
+                mlflow.log_metrics(
+                    {f"{name}_{split}.accuracy": accuracy_score(truth, predicted),
+                     f"{name}_{split}.macro_f1": f1}
+                )
+                figure, axes = plt.subplots(figsize=(5, 4))
+                ConfusionMatrixDisplay.from_predictions(truth, predicted, ax=axes, colorbar=False)
+                mlflow.log_figure(figure, f"{name}_{split}_confusion_matrix.png")
+                plt.close(figure)
+            scores[name] = f1
             models[name] = Pipeline([*steps, ("classifier", classifier)])
-        mlflow.sklearn.autolog(disable=True)
         best = max(scores, key=scores.get)
         examples = test["text"].head(3).tolist()
         info = mlflow.sklearn.log_model(

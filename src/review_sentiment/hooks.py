@@ -1,17 +1,19 @@
-"""Project hooks: a Spark session only for pipelines that read Spark datasets, autologging for
-training nodes, and source names on loaded tables so errors point at the real file."""
+"""Project hooks: a Spark session only for pipelines that read Spark datasets, an MLflow run only
+for pipelines that log to MLflow, and source names on loaded tables so errors point at the real
+file. Nothing heavy is imported here: each hook imports what it needs when a run needs it."""
 
 from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
 from kedro.io import DataCatalog
 from kedro.pipeline import Node, Pipeline
-from kedro_mlflow.framework.hooks.mlflow_hook import MlflowHook
-from pydantic import BaseModel
+
+from review_sentiment.progress import step
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +22,8 @@ class SparkHooks:
     """Starts the Spark session from `conf/*/spark.yml`, lazily.
 
     Kedro's pyspark starter starts Spark in `after_context_created`, which costs every command
-    (even `kedro viz build`) a JVM start; here only a run that loads a Spark dataset pays it.
+    (even `kedro viz build`) a JVM start; here only a run whose pipeline has a Spark dataset
+    (a `kedro_datasets.spark` class or a subclass, such as `ObjectStoreTextDataset`) pays it.
     """
 
     def __init__(self) -> None:
@@ -31,16 +34,16 @@ class SparkHooks:
         self._spark_conf = dict(context.config_loader["spark"])
 
     @hook_impl
-    def before_pipeline_run(self, run_params: dict, pipeline: Pipeline, catalog: DataCatalog) -> None:
-        from kedro_datasets.spark import SparkDataset
+    def before_pipeline_run(self, pipeline: Pipeline, catalog: DataCatalog) -> None:
+        names = _catalog_names(pipeline, catalog)
+        if any(_is_from(catalog.get(name), "kedro_datasets.spark") for name in names):
+            master = self._spark_conf.get("spark.master", "local[*]")
+            with step(f"starting Spark ({master})", logger=logger):
+                start_spark(self._spark_conf)
 
-        needs_spark = any(
-            isinstance(catalog.get(name), SparkDataset)
-            for name in pipeline.datasets()
-            if name in catalog
-        )
-        if needs_spark:
-            start_spark(self._spark_conf)
+
+# Spark's JVM log at WARN, one line per record (see the file).
+LOG4J2_PROPERTIES = Path(__file__).with_name("log4j2.properties")
 
 
 def start_spark(spark_conf: dict[str, Any]):
@@ -50,6 +53,11 @@ def start_spark(spark_conf: dict[str, Any]):
     from pyspark.sql import SparkSession
 
     conf = dict(spark_conf)
+    java_options = conf.get("spark.driver.extraJavaOptions", "")
+    if "log4j2.configurationFile" not in java_options:
+        conf["spark.driver.extraJavaOptions"] = (
+            f"{java_options} -Dlog4j2.configurationFile={LOG4J2_PROPERTIES.as_uri()}".strip()
+        )
     builder = SparkSession.builder.appName(conf.pop("spark.app.name", "review-sentiment"))
     for key, value in conf.items():
         builder = builder.config(key, value)
@@ -58,76 +66,183 @@ def start_spark(spark_conf: dict[str, Any]):
     return spark
 
 
-# MLflow 3.17's sklearn autologging copies a sparse training matrix into a dense array
-# (mlflow.sklearn._create_dataset calls X.toarray() even with log_datasets=False): 16,000 reviews
-# by 218,000 bigrams would need 28 GB. Above this size autologging is skipped for the node.
-AUTOLOG_DENSE_LIMIT_BYTES = 512 * 2**20
+# Nodes that call MLflow themselves (not through a catalog dataset) and need the run: tag them.
+MLFLOW_TAG = "mlflow"
 
 
-class AutologHooks:
-    """Turns MLflow's scikit-learn autologging on for nodes tagged `autolog`.
-
-    kedro-mlflow switches autologging off when it sets up; this runs after it, per node, so the
-    seed's `mlflow.sklearn.autolog` behaviour is kept without nodes calling MLflow themselves.
-    Models are logged explicitly (with a signature) by the training pipeline, not by autolog.
-    """
-
-    @hook_impl
-    def before_node_run(self, node: Node, inputs: dict[str, Any]) -> None:
-        if "autolog" not in node.tags:
-            return
-        import mlflow
-
-        too_big = {
-            name: _dense_bytes(value)
-            for name, value in inputs.items()
-            if _dense_bytes(value) > AUTOLOG_DENSE_LIMIT_BYTES
-        }
-        if too_big:
-            logger.warning(
-                "Autologging skipped for %s: MLflow would copy %s into a dense array "
-                "(limit %d MiB); params and test metrics are still logged",
-                node.name,
-                ", ".join(f"{name} ({size / 2**20:,.0f} MiB)" for name, size in too_big.items()),
-                AUTOLOG_DENSE_LIMIT_BYTES // 2**20,
-            )
-            return
-        mlflow.sklearn.autolog(log_models=False, log_datasets=False, silent=True)
-
-    @hook_impl
-    def after_node_run(self, node: Node) -> None:
-        if "autolog" in node.tags:
-            import mlflow
-
-            mlflow.sklearn.autolog(disable=True)
+def mlflow_logging_reason(pipeline: Pipeline, catalog: DataCatalog) -> str | None:
+    """Why a run of `pipeline` needs an MLflow run, or None when nothing in it would log:
+    kedro-mlflow logs every node's parameters, datasets from kedro-mlflow log themselves, and
+    nodes tagged `mlflow` call MLflow directly."""
+    for node in pipeline.nodes:
+        if MLFLOW_TAG in node.tags:
+            return f"node {node.name} is tagged {MLFLOW_TAG!r}"
+        parameters = [
+            name for name in node.inputs if name.startswith("params:") or name == "parameters"
+        ]
+        if parameters:
+            return f"node {node.name} logs {parameters[0]}"
+    for name in _catalog_names(pipeline, catalog):
+        if _is_from(catalog.get(name), "kedro_mlflow"):
+            return f"dataset {name} logs to MLflow"
+    return None
 
 
-def _dense_bytes(value: Any) -> int:
-    from scipy.sparse import issparse
+def _catalog_names(pipeline: Pipeline, catalog: DataCatalog) -> list[str]:
+    """The pipeline's datasets the catalog knows (by name or pattern), parameters left out."""
+    return [
+        name
+        for name in sorted(pipeline.datasets())
+        if not name.startswith("params:") and name in catalog
+    ]
 
-    if not issparse(value):
-        return 0
-    rows, columns = value.shape
-    return rows * columns * value.dtype.itemsize
+
+def _is_from(dataset: Any, package: str) -> bool:
+    """Whether `dataset`, or the dataset it wraps (`CachedDataset`), is a class from `package` or
+    a subclass of one; by module name, so that checking imports nothing."""
+    for _ in range(3):  # a wrapper of a wrapper at most
+        if dataset is None:
+            return False
+        modules = {cls.__module__ for cls in type(dataset).__mro__}
+        if any(module == package or module.startswith(f"{package}.") for module in modules):
+            return True
+        dataset = getattr(dataset, "_dataset", None)
+    return False
 
 
-class TypedParamsMlflowHook(MlflowHook):
-    """kedro-mlflow's hook, logging typed parameters as their fields.
+class TypedParamsMlflowHook:
+    """kedro-mlflow's hook, started only for runs that log to MLflow, logging typed parameters
+    as their fields. Registered in settings.py in place of the plugin's own instance.
+
+    The plugin opens the tracking store and the experiment when the context is created and a run
+    before any pipeline, so `kedro run --nodes build_input_manifest` left an empty run and paid
+    ~1 s for the store. Here the context gets only what costs no I/O (`context.mlflow` for
+    `kedro mlflow ui` and notebooks, MLflow's tracking and registry URIs); the plugin's hook is
+    set up in `before_pipeline_run` when `mlflow_logging_reason` finds something to log.
 
     Kedro hands nodes validated Pydantic models; kedro-mlflow only flattens dicts, so it would
     log each model as one truncated string. It gets plain dicts here; the nodes still get models.
-    Registered in settings.py in place of the plugin's own instance.
     """
+
+    def __init__(self) -> None:
+        self._context = None
+        self._catalog_args: dict[str, Any] = {}
+        self._plugin = None  # kedro-mlflow's MlflowHook, for a run that logs to MLflow
+
+    @hook_impl
+    def after_context_created(self, context) -> None:
+        import mlflow
+        from kedro_mlflow.config.kedro_mlflow_config import _validate_uri
+
+        self._context, self._plugin = context, None
+        config = read_mlflow_config(context)
+        context.__setattr__("mlflow", config)  # the context is frozen; kedro-mlflow does the same
+        # With a run already active (an orchestrator's) the plugin keeps its store: so do we.
+        if mlflow.active_run() is None:
+            server, project = config.server, context.project_path
+            tracking = server.mlflow_tracking_uri or os.environ.get("MLFLOW_TRACKING_URI", "mlruns")
+            registry = server.mlflow_registry_uri
+            mlflow.set_tracking_uri(_validate_uri(project, tracking))
+            mlflow.set_registry_uri(registry and _validate_uri(project, registry))
+
+    @hook_impl
+    def after_catalog_created(  # noqa: PLR0913
+        self,
+        catalog: DataCatalog,
+        conf_catalog: dict[str, Any],
+        conf_creds: dict[str, Any],
+        parameters: dict[str, Any],
+        save_version: str,
+        load_versions: dict[str, str],
+    ) -> None:
+        self._catalog_args = {
+            "catalog": catalog, "conf_catalog": conf_catalog, "conf_creds": conf_creds,
+            "parameters": parameters, "save_version": save_version, "load_versions": load_versions,
+        }  # fmt: skip
+
+    @hook_impl
+    def before_pipeline_run(
+        self, run_params: dict, pipeline: Pipeline, catalog: DataCatalog
+    ) -> None:
+        reason = mlflow_logging_reason(pipeline, catalog)
+        if reason is None:
+            logger.info("No MLflow run: nothing in this run logs to MLflow")
+            return
+        logger.debug("An MLflow run is needed: %s", reason)
+        from kedro_mlflow.framework.hooks.mlflow_hook import MlflowHook
+
+        plugin = MlflowHook()
+        plugin.after_context_created(context=self._context)
+        plugin.after_catalog_created(**{**self._catalog_args, "catalog": catalog})
+        plugin.before_pipeline_run(run_params=run_params, pipeline=pipeline, catalog=catalog)
+        self._plugin = plugin
 
     @hook_impl
     def before_node_run(
         self, node: Node, catalog: DataCatalog, inputs: dict[str, Any], is_async: bool
     ) -> None:
+        if self._plugin is None:
+            return
+        from pydantic import BaseModel
+
         plain = {
             name: value.model_dump(mode="json") if isinstance(value, BaseModel) else value
             for name, value in inputs.items()
         }
-        super().before_node_run(node=node, catalog=catalog, inputs=plain, is_async=is_async)
+        self._plugin.before_node_run(node=node, catalog=catalog, inputs=plain, is_async=is_async)
+
+    @hook_impl
+    def after_pipeline_run(
+        self, run_params: dict, pipeline: Pipeline, catalog: DataCatalog
+    ) -> None:
+        plugin, self._plugin = self._plugin, None
+        if plugin is not None:
+            plugin.after_pipeline_run(run_params=run_params, pipeline=pipeline, catalog=catalog)
+
+    @hook_impl
+    def on_pipeline_error(
+        self, error: Exception, run_params: dict, pipeline: Pipeline, catalog: DataCatalog
+    ) -> None:
+        plugin, self._plugin = self._plugin, None
+        if plugin is not None:
+            plugin.on_pipeline_error(
+                error=error, run_params=run_params, pipeline=pipeline, catalog=catalog
+            )
+
+
+def read_mlflow_config(context):
+    """kedro-mlflow's configuration (`conf/*/mlflow.yml`) as its hook reads it, not yet set up."""
+    from kedro.config import MissingConfigException
+    from kedro_mlflow.config.kedro_mlflow_config import KedroMlflowConfig
+
+    patterns = context.config_loader.config_patterns
+    patterns.setdefault("mlflow", ["mlflow*", "mlflow*/**", "**/mlflow*"])
+    try:
+        conf = context.config_loader["mlflow"]
+    except MissingConfigException:
+        conf = {}
+    # A relative SQLite path is the project's file wherever the process runs (a notebook in
+    # notebooks/, a script): kedro-mlflow only anchors plain paths, and MLflow would open
+    # `sqlite:///mlruns.db` in the working directory. Set back on the loader, so kedro-mlflow's
+    # own hook reads the same.
+    server = dict(conf.get("server") or {})
+    for key in ("mlflow_tracking_uri", "mlflow_registry_uri"):
+        server[key] = project_sqlite_uri(server.get(key), context.project_path)
+    conf = {**conf, "server": server}
+    context.config_loader["mlflow"] = conf
+    return KedroMlflowConfig.model_validate({**conf})
+
+
+def project_sqlite_uri(uri: str | None, project_path: Path) -> str | None:
+    """`sqlite:///relative.db` anchored at the project (`sqlite:////abs/project/relative.db`);
+    any other URI as it is."""
+    prefix = "sqlite:///"
+    if not uri or not uri.startswith(prefix) or uri.startswith(prefix + "/"):
+        return uri
+    relative = uri[len(prefix):]
+    if relative.startswith(":memory:") or not relative:
+        return uri
+    return prefix + str(Path(project_path) / relative)
 
 
 class SourceNameHooks:

@@ -1,20 +1,36 @@
 """Project settings: hooks and where configuration comes from."""
 
-from kedro.config import OmegaConfigLoader
-from omegaconf.resolvers import oc
+import warnings
 
-from review_sentiment.hooks import (
-    AutologHooks,
+# Usage telemetry is turned off in the package's __init__, for every entry point.
+# omegaconf 2.4 deprecates register_new_resolver(), which Kedro's config loader (for `globals`,
+# `runtime_params` and the project's `oc.env`) and kedro-mlflow still call, five warnings of
+# several lines each per run; only those callers' warning is silenced.
+warnings.filterwarnings(
+    "ignore",
+    message=r"register_new_resolver\(\) is deprecated",
+    category=UserWarning,
+    module=r"kedro(_mlflow)?\.",
+)
+
+from kedro.config import OmegaConfigLoader  # noqa: E402
+from omegaconf.resolvers import oc  # noqa: E402
+
+from review_sentiment.hooks import (  # noqa: E402
     S3Hooks,
     SourceNameHooks,
     SparkHooks,
     TypedParamsMlflowHook,
 )
+from review_sentiment.run_summary import RunSummaryHooks  # noqa: E402
 
-# kedro-mlflow's hook is replaced by a subclass that logs typed parameters field by field.
-# The distribution calls itself "kedro_mlflow" in its metadata, which is the name Kedro matches.
-DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow",)
-HOOKS = (TypedParamsMlflowHook(), SparkHooks(), AutologHooks(), SourceNameHooks(), S3Hooks())
+# kedro-mlflow's hook is replaced by one that starts MLflow only for runs that log to it and logs
+# typed parameters field by field (hooks.py). The distribution calls itself "kedro_mlflow" in
+# its metadata, which is the name Kedro matches. kedro-viz's run hooks record a "workflow" view
+# of full runs only and print a 10-line warning on every other run (`--nodes`, `--pipelines`,
+# kedro-viz#2443); `kedro viz` draws the lineage without them.
+DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow", "kedro-viz")
+HOOKS = (TypedParamsMlflowHook(), SparkHooks(), SourceNameHooks(), S3Hooks(), RunSummaryHooks())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

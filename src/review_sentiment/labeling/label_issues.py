@@ -4,16 +4,21 @@ probabilities from a uni- and bigram TF-IDF model), worst first, as a queue for 
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 from cleanlab.filter import find_label_issues as cleanlab_find_label_issues
 from cleanlab.rank import get_label_quality_scores
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline as SklearnPipeline
 
 from review_sentiment.ground_truth.categories import check_classes
+from review_sentiment.progress import Step, step
+
+logger = logging.getLogger(__name__)
 
 ISSUE_COLUMNS = ("position", "text", "given_label", "suggested_label", "label_quality")
 
@@ -45,17 +50,14 @@ def find_label_issues(
     """
     _check_inputs(texts, labels, classes, cv_folds)
     label_ids = np.array([classes.index(label) for label in labels])
-    pred_probs = cross_val_predict(
-        issue_model(),
-        np.asarray(texts, dtype=object),
-        label_ids,
-        cv=StratifiedKFold(n_splits=cv_folds, shuffle=True, random_state=seed),
-        method="predict_proba",
-    )
-    issues = cleanlab_find_label_issues(
-        label_ids, pred_probs, return_indices_ranked_by="self_confidence", n_jobs=1
-    )
-    quality = get_label_quality_scores(label_ids, pred_probs, method="self_confidence")
+    folds = StratifiedKFold(n_splits=cv_folds, shuffle=True, random_state=seed)
+    with step(f"label-issue search on {len(texts):,} labels", logger=logger) as searching:
+        pred_probs = _out_of_sample_probabilities(texts, label_ids, len(classes), folds, searching)
+        searching.update("ranking the issues")
+        issues = cleanlab_find_label_issues(
+            label_ids, pred_probs, return_indices_ranked_by="self_confidence", n_jobs=1
+        )
+        quality = get_label_quality_scores(label_ids, pred_probs, method="self_confidence")
     suggested = pred_probs.argmax(axis=1)
     frame = pd.DataFrame(
         {
@@ -69,6 +71,22 @@ def find_label_issues(
     )
     # cleanlab already ranks by self-confidence; a stable sort makes the order explicit.
     return frame.sort_values("label_quality", kind="stable").reset_index(drop=True)
+
+
+def _out_of_sample_probabilities(
+    texts: list[str], label_ids: np.ndarray, n_classes: int, folds: StratifiedKFold, progress: Step
+) -> np.ndarray:
+    """Each example's class probabilities from `issue_model` fitted on the other folds: what
+    scikit-learn's `cross_val_predict(method="predict_proba")` computes, one fold at a time so
+    that the progress line can say which fold is running (48 s on 10,000 reviews)."""
+    examples = np.asarray(texts, dtype=object)
+    probabilities = np.zeros((len(texts), n_classes))
+    for fold, (train, held_out) in enumerate(folds.split(examples, label_ids), start=1):
+        progress.update(f"fold {fold}/{folds.get_n_splits()}")
+        model = issue_model().fit(examples[train], label_ids[train])
+        # By class id: a column per class the fold's model saw (every class, given the checks).
+        probabilities[np.ix_(held_out, model.classes_)] = model.predict_proba(examples[held_out])
+    return probabilities
 
 
 def issue_model() -> SklearnPipeline:

@@ -12,10 +12,17 @@ from review_sentiment.params.aws import SageMakerDeploymentParams
 from review_sentiment.params.base import _Params
 
 
-class ColumnMapping(_Params):
-    """Which raw column holds each field; the defaults are the Amazon Customer Reviews names."""
+# The separators `data_extraction.separator` takes by name: `kedro run --params` splits its
+# argument on commas, so `--params data_extraction.separator=comma` is how to pass ",".
+SEPARATORS = {"tab": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 
-    review_id: str = "review_id"
+
+class ColumnMapping(_Params):
+    """Which raw column holds each field (null: the file has none). A field left out is taken
+    from the layout recognised in the header, else it is the Amazon Customer Reviews name."""
+
+    # null: reviews are keyed by their text's SHA-1 (ground_truth.records.item_key).
+    review_id: str | None = "review_id"
     star_rating: str = "star_rating"
     review_headline: str | None = "review_headline"
     review_body: str = "review_body"
@@ -23,7 +30,11 @@ class ColumnMapping(_Params):
 
 
 class ExtractionParams(_Params):
-    columns: ColumnMapping = ColumnMapping()
+    # auto: recognised from the header (pipelines/data_extraction/schemas.py); or a mapping.
+    columns: Literal["auto"] | ColumnMapping = "auto"
+    # auto: from the file name (.tsv tab, .csv comma, compressed or not), else from the header;
+    # or tab, comma, semicolon, pipe, or the character itself ("\t" and '\t' both mean tab).
+    separator: str = "auto"
     sample_size: int | None = Field(default=None, ge=1)
     seed: int = 42
     labels: list[str]
@@ -37,6 +48,22 @@ class ExtractionParams(_Params):
     @classmethod
     def _two_or_more_distinct(cls, labels: list[str]) -> list[str]:
         return check_classes(labels)
+
+    @field_validator("separator")
+    @classmethod
+    def _one_character_or_a_name(cls, separator: str) -> str:
+        """The separator as its character (or `auto`)."""
+        named = SEPARATORS.get(separator.strip().lower())
+        if named or separator == "auto":
+            return named or separator
+        if separator == "\\t":
+            return "\t"
+        if len(separator) == 1 and not separator.isalnum() and separator not in "\"\r\n":
+            return separator
+        raise ValueError(
+            f"separator {separator!r} is not one of auto, {', '.join(SEPARATORS)} or a single "
+            "character that is not a letter, digit, quote or line break"
+        )
 
 
 class FeatureParams(_Params):

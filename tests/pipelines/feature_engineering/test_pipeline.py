@@ -43,7 +43,7 @@ def test_manifest_to_registered_champion(manifest_lines, tracking, tmp_path):
     # Kept on disk: the runner frees in-memory intermediate data once no node needs it.
     kept = {
         name: PickleDataset(filepath=str(tmp_path / f"{name}.pkl"))
-        for name in ("train_reviews", "test_reviews", "bigram_metrics", "tfidf_metrics",
+        for name in ("train_reviews", "test_reviews", "bigram_test_metrics", "tfidf_test_metrics",
                      "manifest_quarantine", "manifest_report")
     }
     catalog = DataCatalog(
@@ -67,8 +67,8 @@ def test_manifest_to_registered_champion(manifest_lines, tracking, tmp_path):
     assert len(test_reviews) == 15 and len(catalog.load("train_reviews")) == 45
     assert catalog.load("manifest_quarantine").empty
     assert catalog.load("manifest_report")["reviews_read"] == 60
-    assert set(catalog.load("bigram_metrics")) >= {"accuracy", "macro_f1", "recall_neutral"}
-    assert set(catalog.load("tfidf_metrics")) >= {"accuracy", "macro_f1", "precision_positive"}
+    assert set(catalog.load("bigram_test_metrics")) >= {"accuracy", "macro_f1", "recall_neutral"}
+    assert set(catalog.load("tfidf_test_metrics")) >= {"accuracy", "macro_f1", "precision_positive"}
     registration = outputs["model_registration"].load()
     assert registration["promoted"] and registration["champion_version"] == 1
     champion = mlflow.sklearn.load_model("models:/slice-model@champion")

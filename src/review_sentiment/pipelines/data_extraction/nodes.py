@@ -1,10 +1,13 @@
-"""Raw reviews to a Ground Truth input manifest: select, clean, de-duplicate, sample."""
+"""Raw reviews to a Ground Truth input manifest: parse, select, clean, de-duplicate, sample."""
 
 from __future__ import annotations
 
 import html
+import io
 import logging
 import re
+from pathlib import PurePosixPath
+from typing import Literal
 
 import pandas as pd
 
@@ -12,7 +15,11 @@ from review_sentiment.ground_truth.categories import label_categories
 from review_sentiment.ground_truth.limits import MAX_ATTRIBUTE_CHARS
 from review_sentiment.ground_truth.manifest import ManifestError
 from review_sentiment.ground_truth.records import LineProblem, parse_input_line
-from review_sentiment.params import ExtractionParams
+from review_sentiment.params import ColumnMapping, ExtractionParams
+from review_sentiment.params.pipelines import SEPARATORS
+from review_sentiment.pipelines.data_extraction.errors import ReviewDataError
+from review_sentiment.pipelines.data_extraction.raw_file import RawFile
+from review_sentiment.pipelines.data_extraction.schemas import KNOWN_SCHEMAS, recognise_schema
 
 logger = logging.getLogger(__name__)
 
@@ -24,55 +31,208 @@ _SPACE = re.compile(r"\s+")
 # A word cut in half reads as a typo: a truncated text ends at the last space within this many
 # characters of the limit.
 _WORD_BOUNDARY_WINDOW = 200
-
-
-class ReviewDataError(ValueError):
-    """Raw reviews that cannot be used: names the source, the row and the field."""
+# Where a user overrides data_extraction's settings, named in error messages.
+_LOCAL_PARAMETERS = "conf/local/parameters_data_extraction.yml"
+_COMPRESSION_BY_SUFFIX = {".gz": "gzip", ".bz2": "bz2", ".zip": "zip", ".xz": "xz", ".zst": "zstd"}
+_COMPRESSION_BY_MAGIC = {b"\x1f\x8b": "gzip", b"PK\x03\x04": "zip", b"BZh": "bz2"}
+_SEPARATOR_BY_SUFFIX = {".tsv": "\t", ".tab": "\t", ".csv": ","}
+_SEPARATOR_NAMES = {character: name for name, character in SEPARATORS.items()}
 
 
 def _source(raw: pd.DataFrame) -> str:
-    # Set by the project's hook from the catalog entry, so errors name the real file.
+    # Set by parse_raw_reviews (and by the project's hook on tables the catalog loads), so errors
+    # name the real file.
     return raw.attrs.get("source", "raw_reviews")
+
+
+def parse_raw_reviews(raw_reviews: RawFile, params: ExtractionParams) -> pd.DataFrame:
+    """The raw file as a table of text columns, empty fields as "" (ids and texts as written).
+
+    The separator is `params.separator`, else the file name's (.tsv tab, .csv comma, compressed
+    or not), else whichever of tab and comma splits the header into more columns. Compression
+    comes from the name (.gz, .bz2, .zip, .xz, .zst) or, for gzip, zip and bzip2, the content.
+
+    Raises:
+        ReviewDataError: the file cannot be read as a table that way (naming the file and the
+            setting to change).
+    """
+    compression = _compression(raw_reviews)
+    separator, chosen_by = _separator(raw_reviews, params.separator, compression)
+    shown = _SEPARATOR_NAMES.get(separator, repr(separator))
+    try:
+        table = _read_table(raw_reviews.content, separator, compression)
+    except UnicodeDecodeError as exc:
+        raise ReviewDataError(
+            f"{raw_reviews.path}: not UTF-8 text ({_one_line(exc)}); save it as UTF-8"
+        ) from exc
+    except (ValueError, OSError, EOFError) as exc:
+        # pandas' ParserError and EmptyDataError are ValueErrors; a broken gzip stream is an
+        # OSError or EOFError.
+        reason = _one_line(exc)
+        raise ReviewDataError(
+            f"{raw_reviews.path}: cannot be read as a {shown}-separated table ({chosen_by}): "
+            f"{reason}; set data_extraction.separator (tab, comma, semicolon, pipe) in "
+            f"{_LOCAL_PARAMETERS} if that is not its separator"
+        ) from exc
+    logger.info(
+        "Read %s reviews from %s, %s-separated (%s)", f"{len(table):,}", raw_reviews.path, shown,
+        chosen_by,
+    )
+    table.attrs["source"] = f"{raw_reviews.path} (dataset raw_reviews)"
+    return table
+
+
+def _read_table(
+    content: bytes, separator: str, compression: str | None, **options
+) -> pd.DataFrame:
+    return pd.read_csv(
+        io.BytesIO(content), sep=separator, compression=compression, encoding="utf-8-sig",
+        dtype=str, keep_default_na=False, **options,
+    )
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _compression(raw: RawFile) -> str | None:
+    suffix = PurePosixPath(raw.name).suffix.lower()
+    if suffix in _COMPRESSION_BY_SUFFIX:
+        return _COMPRESSION_BY_SUFFIX[suffix]
+    by_content = (m for start, m in _COMPRESSION_BY_MAGIC.items() if raw.content.startswith(start))
+    return next(by_content, None)
+
+
+def _separator(raw: RawFile, option: str, compression: str | None) -> tuple[str, str]:
+    """The separator and what chose it, for the log and error messages."""
+    if option != "auto":
+        return option, "set by data_extraction.separator"
+    name = raw.name.lower()
+    suffixes = PurePosixPath(name).suffixes
+    if compression and suffixes and suffixes[-1] in _COMPRESSION_BY_SUFFIX:
+        suffixes = suffixes[:-1]
+    if suffixes and suffixes[-1] in _SEPARATOR_BY_SUFFIX:
+        return _SEPARATOR_BY_SUFFIX[suffixes[-1]], f"from the name {raw.name}"
+    try:
+        widths = {
+            sep: len(_read_table(raw.content, sep, compression, nrows=0).columns) for sep in "\t,"
+        }
+    except (ValueError, OSError, EOFError):
+        return ",", f"the default: the name {raw.name} does not say"
+    separator = "\t" if widths["\t"] > widths[","] else ","
+    return separator, f"from the header: the name {raw.name} does not say"
 
 
 def select_review_fields(raw_reviews: pd.DataFrame, params: ExtractionParams) -> pd.DataFrame:
     """Keeps id, text (headline + body), star rating and category under the project's names.
 
+    The columns are `params.columns` where it names them; with `auto` (the default), or for a
+    field a mapping leaves out, they are recognised from the header (`schemas.KNOWN_SCHEMAS`).
+    A file without review ids gets "" (the manifest then keys each review by its text).
+
     Raises:
-        ReviewDataError: a mapped column is missing, or a star rating is not a whole number 1-5.
+        ReviewDataError: the header is not a known layout and no mapping is set, a mapped column
+            is missing, or a star rating is not a whole number 1-5.
     """
-    mapping = params.columns
+    mapping = resolve_columns(raw_reviews, params.columns)
     wanted = {
         field: column for field, column in mapping.model_dump().items() if column is not None
     }
     missing = {field: column for field, column in wanted.items() if column not in raw_reviews}
     if missing:
         described = ", ".join(f"{column!r} (for {field})" for field, column in missing.items())
+        settings = ", ".join(f"data_extraction.columns.{field}" for field in missing)
         raise ReviewDataError(
             f"{_source(raw_reviews)}: missing column {described}; "
-            f"columns present: {', '.join(map(str, raw_reviews.columns))}"
+            f"columns present: {', '.join(map(str, raw_reviews.columns))}; "
+            f"set {settings} in {_LOCAL_PARAMETERS}"
         )
 
+    review_id = _text_column(raw_reviews, mapping.review_id)
     headline = _text_column(raw_reviews, mapping.review_headline)
     body = _text_column(raw_reviews, mapping.review_body)
     stars = pd.to_numeric(raw_reviews[mapping.star_rating], errors="coerce")
     bad = stars.isna() | ~stars.isin([1, 2, 3, 4, 5])
     if bad.any():
-        row = bad.idxmax()
+        row = int(bad.to_numpy().argmax())
+        which = f" (review_id {review_id.iloc[row]!r})" if mapping.review_id else ""
         raise ReviewDataError(
-            f"{_source(raw_reviews)}: row {row + 1} (review_id "
-            f"{raw_reviews[mapping.review_id].iloc[row]!r}), field {mapping.star_rating!r}: "
-            f"star rating {raw_reviews[mapping.star_rating].iloc[row]!r} is not a whole number 1-5"
+            f"{_source(raw_reviews)}: row {row + 1}{which}, column {mapping.star_rating!r}: "
+            f"star rating {raw_reviews[mapping.star_rating].iloc[row]!r} is not a whole number "
+            f"1-5; if {mapping.star_rating!r} is not the star rating, set "
+            f"data_extraction.columns.star_rating in {_LOCAL_PARAMETERS}"
         )
     category = _text_column(raw_reviews, mapping.product_category)
     return pd.DataFrame(
         {
-            "review_id": raw_reviews[mapping.review_id].astype(str),
+            "review_id": review_id,
             "text": _join_headline(headline, body) if mapping.review_headline else body,
             "star_rating": stars.astype(int),
             "product_category": category,
         }
     )[REVIEW_COLUMNS]
+
+
+def resolve_columns(
+    raw_reviews: pd.DataFrame, columns: ColumnMapping | Literal["auto"]
+) -> ColumnMapping:
+    """The column of each field: those `columns` names, the rest from the recognised layout (or,
+    when a mapping is given for a file of no known layout, the Amazon Customer Reviews names).
+
+    Raises:
+        ReviewDataError: `columns` is `auto` and the header is no known layout.
+    """
+    source = _source(raw_reviews)
+    recognised = recognise_schema(raw_reviews.columns)
+    if isinstance(columns, ColumnMapping):
+        given = columns.model_dump(include=columns.model_fields_set)
+        if recognised is None or len(given) == len(ColumnMapping.model_fields):
+            logger.info(
+                "%s: columns from data_extraction.columns (%s)", source, _described(columns)
+            )
+            return columns
+        schema, detected = recognised
+        mapping = detected.model_copy(update=given)
+        logger.info(
+            "%s: columns from data_extraction.columns and the %s layout (%s)",
+            source, schema.name, _described(mapping),
+        )
+        return mapping
+    if recognised is None:
+        raise ReviewDataError(
+            f"{source}: columns not recognised as {_known_layouts()}; columns found: "
+            f"{', '.join(map(str, raw_reviews.columns))}{_separator_hint(raw_reviews)}; name the "
+            "columns of review_id, star_rating, review_headline, review_body and "
+            f"product_category under data_extraction.columns in {_LOCAL_PARAMETERS}"
+        )
+    schema, mapping = recognised
+    logger.info("%s: recognised the %s layout (%s)", source, schema.name, _described(mapping))
+    return mapping
+
+
+def _described(mapping: ColumnMapping) -> str:
+    fields = [f"{field}: {column}" for field, column in mapping.model_dump().items() if column]
+    if mapping.review_id is None:
+        fields.append("no review ids: each review is keyed by its text's SHA-1")
+    return ", ".join(fields)
+
+
+def _known_layouts() -> str:
+    names = [schema.name for schema in KNOWN_SCHEMAS]
+    return f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def _separator_hint(raw: pd.DataFrame) -> str:
+    # One column whose name holds another separator: the file was split on the wrong one.
+    if len(raw.columns) == 1:
+        header = str(raw.columns[0])
+        found = [name for name, character in SEPARATORS.items() if character in header]
+        if found:
+            return (
+                f" (one column: is the file {found[0]}-separated? set data_extraction.separator "
+                f"in {_LOCAL_PARAMETERS})"
+            )
+    return ""
 
 
 def _text_column(raw: pd.DataFrame, column: str | None) -> pd.Series | str:
@@ -168,7 +328,9 @@ def build_input_manifest(reviews: pd.DataFrame) -> list[dict]:
     lines = [
         {
             "source": row.text,
-            "review_id": row.review_id,
+            # No id (a file without review ids): Ground Truth and this project then key the
+            # review by its text (ground_truth.records.item_key).
+            **({"review_id": row.review_id} if row.review_id else {}),
             "star_rating": int(row.star_rating),
             "product_category": row.product_category,
         }
@@ -178,7 +340,7 @@ def build_input_manifest(reviews: pd.DataFrame) -> list[dict]:
         try:
             parse_input_line(line)
         except LineProblem as problem:
-            review_id = str(line["review_id"])[:40]
+            review_id = str(line.get("review_id", ""))[:40]
             raise ManifestError(
                 f"element {index} of the input manifest (review_id {review_id!r}): {problem}"
             ) from None

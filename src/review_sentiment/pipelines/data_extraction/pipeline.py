@@ -1,4 +1,5 @@
-"""Raw reviews → clean sample → Ground Truth input manifest, label categories and instructions."""
+"""Raw review file → table → clean sample → Ground Truth input manifest, categories and
+instructions."""
 
 from kedro.pipeline import Node, Pipeline
 
@@ -7,6 +8,7 @@ from .nodes import (
     build_label_categories,
     build_worker_instructions,
     clean_reviews,
+    parse_raw_reviews,
     sample_reviews,
     select_review_fields,
 )
@@ -16,8 +18,14 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
-                func=select_review_fields,
+                func=parse_raw_reviews,
                 inputs=["raw_reviews", "params:data_extraction"],
+                outputs="raw_review_table",
+                name="parse_raw_reviews",
+            ),
+            Node(
+                func=select_review_fields,
+                inputs=["raw_review_table", "params:data_extraction"],
                 outputs="reviews",
                 name="select_review_fields",
             ),

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import ExitStack
 
 import mlflow
 import pandas as pd
 
 from review_sentiment.params import DeploymentParams
+from review_sentiment.progress import step
 from review_sentiment.serving import LocalModelServer, predict
 
 logger = logging.getLogger(__name__)
@@ -38,14 +40,20 @@ def _smoke_test_locally(
 ) -> dict:
     """Starts MLflow's scoring server on the champion, predicts a few test reviews, stops it."""
     model_uri = f"models:/{params.model_name}@{params.alias}"
-    with LocalModelServer(
-        model_uri,
-        tracking_uri=mlflow.get_tracking_uri(),
-        host=params.host,
-        port=params.port,
-        startup_timeout=params.startup_timeout,
-        workers=params.workers,
-    ) as server:
+    with ExitStack() as running:
+        # ~10 s here, most of it `mlflow models serve` importing MLflow and loading the model.
+        with step(f"starting the scoring server for {model_uri}", logger=logger) as starting:
+            starting.update("waiting for /ping")
+            server = running.enter_context(
+                LocalModelServer(
+                    model_uri,
+                    tracking_uri=mlflow.get_tracking_uri(),
+                    host=params.host,
+                    port=params.port,
+                    startup_timeout=params.startup_timeout,
+                    workers=params.workers,
+                )
+            )
         answers = _ask_endpoint(server.url, test_reviews.head(params.smoke_test_size))
     return {
         "model_uri": model_uri,
@@ -64,7 +72,12 @@ def _deploy_to_sagemaker(
     from review_sentiment.aws.sagemaker import SageMakerDeployer
 
     version = int(mlflow.MlflowClient().get_model_version_by_alias(params.model_name, params.alias).version)
-    deployment = SageMakerDeployer(params.sagemaker).deploy(params.model_name, version)
+    # Creating or replacing an endpoint waits for InService: minutes.
+    with step(
+        f"deploying {params.model_name} v{version} to SageMaker endpoint {params.sagemaker.endpoint_name}",
+        logger=logger,
+    ):
+        deployment = SageMakerDeployer(params.sagemaker).deploy(params.model_name, version)
     answers = _ask_endpoint(
         deployment.endpoint_name, test_reviews.head(params.smoke_test_size), region=deployment.region
     )

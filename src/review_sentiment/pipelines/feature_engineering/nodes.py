@@ -21,6 +21,7 @@ from review_sentiment.ground_truth.manifest import ManifestError
 from review_sentiment.ground_truth.spark_reader import display_path, parse_output_manifest
 from review_sentiment.labeling.queue import QueueEntry, next_step
 from review_sentiment.params import FeatureParams
+from review_sentiment.progress import step
 
 logger = logging.getLogger(__name__)
 
@@ -59,21 +60,25 @@ def read_labeled_manifest(
         multilabel=params.multilabel,
     ).cache()
     try:
-        lines_read, bad_count = parsed.agg(F.count("*"), F.count("problem")).first()
-        bad = parsed.where(F.col("problem").isNotNull()).orderBy("file", "line")
-        if bad_count and params.on_bad_line == "raise":
-            raise _bad_line_error(bad.first(), bad_count)
-        quarantine = bad.select(
-            "file", "line", F.col("problem").alias("reason"), "text"
-        ).toPandas()
-        good = parsed.where(F.col("problem").isNull())
-        duplicates = find_duplicates(good)
-        labeled = (
-            keep_latest_per_item(good)
-            .orderBy("file", "line")
-            .select(F.col("source").alias("text"), F.col("class_name").alias("label"))
-            .toPandas()
-        )
+        with step("reading the output manifest with Spark", logger=logger) as reading:
+            reading.update("checking lines")
+            lines_read, bad_count = parsed.agg(F.count("*"), F.count("problem")).first()
+            bad = parsed.where(F.col("problem").isNotNull()).orderBy("file", "line")
+            if bad_count and params.on_bad_line == "raise":
+                raise _bad_line_error(bad.first(), bad_count)
+            quarantine = bad.select(
+                "file", "line", F.col("problem").alias("reason"), "text"
+            ).toPandas()
+            good = parsed.where(F.col("problem").isNull())
+            reading.update("finding duplicates")
+            duplicates = find_duplicates(good)
+            reading.update("collecting text and labels")
+            labeled = (
+                keep_latest_per_item(good)
+                .orderBy("file", "line")
+                .select(F.col("source").alias("text"), F.col("class_name").alias("label"))
+                .toPandas()
+            )
     finally:
         parsed.unpersist()
     if labeled.empty:

@@ -188,6 +188,9 @@ def find_label_issues(
         return []
     queue = to_review_queue(issues)
     for row in queue:
-        row["review_id"] = output_manifest[row["position"]].get("review_id")
+        # A review without an id (e.g. the bundled clothing reviews) is named by its text's key.
+        line = output_manifest[row["position"]]
+        row["review_id"] = line.get("review_id")
+        row["item_key"] = item_key(line)
     logger.info("%d likely label errors among %d labels", len(queue), len(labels))
     return queue

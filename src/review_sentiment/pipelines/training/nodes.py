@@ -1,26 +1,31 @@
-"""Fits an SGDClassifier per feature set, scores it, and registers the better model."""
+"""Fits an SGDClassifier per feature set, scores it on both splits, registers the better one."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # nodes run headless; no display is needed to draw a figure
-
-import matplotlib.pyplot as plt
 import pandas as pd
 from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.linear_model import SGDClassifier
-from sklearn.metrics import ConfusionMatrixDisplay, accuracy_score, precision_recall_fscore_support
+from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 from sklearn.pipeline import Pipeline as SklearnPipeline
 
+from review_sentiment.champion_decision import describe_decision
 from review_sentiment.params import ClassifierParams, TrainingParams
-from review_sentiment.registry import as_text_model, register_and_promote
+from review_sentiment.progress import step
+from review_sentiment.registry import Registration, as_text_model, register_and_promote
 from review_sentiment.scoring import macro_f1
 
 logger = logging.getLogger(__name__)
+
+# What each feature set's model is called in logs, plot titles and model_selection.json.
+MODEL_NAMES = {"bigram": "bigram counts", "tfidf": "bigram TF-IDF"}
+# A model scoring less than this above chance (in macro-F1) has learned next to nothing.
+NEAR_CHANCE_MARGIN = 0.05
 
 
 def fit_classifier(
@@ -32,29 +37,100 @@ def fit_classifier(
 
 
 def evaluate_classifier(
-    classifier: SGDClassifier, test_features: csr_matrix, test_reviews: pd.DataFrame
-) -> tuple[dict[str, float], plt.Figure]:
-    """Accuracy, macro-F1 and per-class precision/recall on the test set, and a confusion matrix."""
-    truth = test_reviews["label"]
-    predicted = classifier.predict(test_features)
-    classes = list(classifier.classes_)
+    classifier: SGDClassifier,
+    features: csr_matrix,
+    reviews: pd.DataFrame,
+    *,
+    model: str,
+    split: str,
+) -> tuple[dict[str, float], Any]:
+    """Accuracy, macro-F1, per-class precision/recall and the chance macro-F1 of `model` on one
+    split (`"training"` or `"test"`), and a confusion matrix (a matplotlib Figure) titled with
+    the model and the split.
+
+    Warns when the model is near chance (macro-F1 less than `NEAR_CHANCE_MARGIN` above
+    `chance_macro_f1`) or never predicts one of its classes on this split.
+    """
+    truth = reviews["label"]
+    predicted = classifier.predict(features)
+    classes = [str(name) for name in classifier.classes_]
     precision, recall, _, _ = precision_recall_fscore_support(
         truth, predicted, labels=classes, zero_division=0
     )
     metrics = {
         "accuracy": float(accuracy_score(truth, predicted)),
         "macro_f1": macro_f1(truth, predicted),
+        "chance_macro_f1": chance_macro_f1(truth),
     }
     for class_name, p, r in zip(classes, precision, recall, strict=True):
         metrics[f"precision_{class_name}"] = float(p)
         metrics[f"recall_{class_name}"] = float(r)
+    _warn_if_weak(metrics, classes, predicted, model=model, split=split)
+    title = f"{model}, {split} set: macro-F1 {metrics['macro_f1']:.3f}"
+    return metrics, _confusion_matrix_figure(truth, predicted, classes, title)
+
+
+def evaluator(model: str, split: str) -> Callable[..., tuple[dict[str, float], Any]]:
+    """`evaluate_classifier` for one model and split as a node function: Kedro reads every node
+    function's type hints, which a `functools.partial` does not have."""
+
+    def evaluate(
+        classifier: SGDClassifier, features: csr_matrix, reviews: pd.DataFrame
+    ) -> tuple[dict[str, float], Any]:
+        return evaluate_classifier(classifier, features, reviews, model=model, split=split)
+
+    evaluate.__name__ = evaluate.__qualname__ = f"evaluate_classifier_on_{split}_set"
+    return evaluate
+
+
+def chance_macro_f1(truth: Sequence[str]) -> float:
+    """The macro-F1 of the better of two models that learned nothing, on these labels: one that
+    always answers the most frequent class (that class's F1, the others 0), and one that answers
+    a class uniformly at random (expected F1 of a class with share p among k: 2p / (kp + 1))."""
+    shares = pd.Series(list(truth)).value_counts(normalize=True)
+    k = len(shares)
+    if k == 0:
+        return 0.0
+    majority = 2 * shares.max() / (shares.max() + 1) / k
+    uniform = float(sum(2 * p / (k * p + 1) for p in shares)) / k
+    return float(max(majority, uniform))
+
+
+def _warn_if_weak(
+    metrics: dict[str, float], classes: list[str], predicted, *, model: str, split: str
+) -> None:
+    score, chance = metrics["macro_f1"], metrics["chance_macro_f1"]
+    if score < chance + NEAR_CHANCE_MARGIN:
+        logger.warning(
+            "%s is near chance on the %s set: macro-F1 %.3f, chance %.3f (the better of always "
+            "the majority class and a uniform guess); the rule warns below chance + %.2f",
+            model, split, score, chance, NEAR_CHANCE_MARGIN,
+        )  # fmt: skip
+    answered = set(predicted)
+    never = [name for name in classes if name not in answered]
+    if never:
+        logger.warning(
+            "%s never predicts %s on the %s set (%d reviews)",
+            model, ", ".join(repr(name) for name in never), split, len(predicted),
+        )  # fmt: skip
+
+
+def _confusion_matrix_figure(truth: pd.Series, predicted, classes: list[str], title: str) -> Any:
+    # Imported here: with the pipelines, matplotlib would cost every `kedro` command ~0.5 s.
+    import matplotlib
+
+    matplotlib.use("Agg")  # nodes run headless; no display is needed to draw a figure
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import ConfusionMatrixDisplay
 
     figure, axes = plt.subplots(figsize=(5, 4))
-    ConfusionMatrixDisplay.from_predictions(truth, predicted, labels=classes, ax=axes, colorbar=False)
-    axes.set_title(f"macro-F1 {metrics['macro_f1']:.3f}")
+    ConfusionMatrixDisplay.from_predictions(
+        truth, predicted, labels=classes, ax=axes, colorbar=False
+    )
+    axes.set_title(title)
     figure.tight_layout()
     plt.close(figure)  # the catalog saves it; keeping it open would leak one figure per run
-    return metrics, figure
+    return figure
 
 
 def build_bigram_model(vectorizer: CountVectorizer, classifier: SGDClassifier) -> SklearnPipeline:
@@ -66,7 +142,9 @@ def build_tfidf_model(
     vectorizer: CountVectorizer, transformer: TfidfTransformer, classifier: SGDClassifier
 ) -> SklearnPipeline:
     """Text → label: bigram counts, TF-IDF weights, then the classifier."""
-    return as_text_model(("vectorizer", vectorizer), ("tfidf", transformer), ("classifier", classifier))
+    return as_text_model(
+        ("vectorizer", vectorizer), ("tfidf", transformer), ("classifier", classifier)
+    )
 
 
 def select_better_model(
@@ -78,9 +156,20 @@ def select_better_model(
     """The model with the higher test macro-F1 (bigram counts on a tie: the simpler one)."""
     scores = {"bigram": bigram_metrics["macro_f1"], "tfidf": tfidf_metrics["macro_f1"]}
     chosen = "tfidf" if scores["tfidf"] > scores["bigram"] else "bigram"
-    logger.info("Chose the %s model: macro-F1 %s", chosen, scores)
+    other = "bigram" if chosen == "tfidf" else "tfidf"
+    if scores[chosen] > scores[other]:
+        logger.info(
+            "Chose %s: test macro-F1 %.3f > %s %.3f",
+            MODEL_NAMES[chosen], scores[chosen], MODEL_NAMES[other], scores[other],
+        )  # fmt: skip
+    else:
+        logger.info(
+            "Chose %s: test macro-F1 %.3f, a tie with %s (a tie goes to the simpler model)",
+            MODEL_NAMES[chosen], scores[chosen], MODEL_NAMES[other],
+        )  # fmt: skip
     return (tfidf_model if chosen == "tfidf" else bigram_model), {
         "feature_set": chosen,
+        "model": MODEL_NAMES[chosen],
         "macro_f1": scores,
     }
 
@@ -93,13 +182,22 @@ def register_best_model(
 ) -> dict:
     """Logs and registers the chosen model; it becomes champion only if it beats the current one
     on this test set. The side effect is the point of the step: it lives in `registry`."""
-    registration = register_and_promote(
-        best_model,
-        model_name=params.registered_model_name,
-        test_texts=test_reviews["text"].tolist(),
-        test_labels=test_reviews["label"].tolist(),
-        alias=params.champion_alias,
-        example_texts=test_reviews["text"].head(params.input_example_size).tolist(),
-        allow_empty_texts=params.allow_empty_texts,
-    )
+    # Logging the model and scoring the champion take 10-20 s: say so while it runs.
+    what = f"registering {MODEL_NAMES[selection['feature_set']]} as {params.registered_model_name}"
+    with step(what, logger=logger):
+        registration = register_and_promote(
+            best_model,
+            model_name=params.registered_model_name,
+            test_texts=test_reviews["text"].tolist(),
+            test_labels=test_reviews["label"].tolist(),
+            alias=params.champion_alias,
+            example_texts=test_reviews["text"].head(params.input_example_size).tolist(),
+            allow_empty_texts=params.allow_empty_texts,
+        )
+    logger.info("%s", describe_registration(registration, params.champion_alias))
     return {**registration.__dict__, "feature_set": selection["feature_set"]}
+
+
+def describe_registration(registration: Registration, alias: str) -> str:
+    """One line saying what registration decided and why (see `describe_decision`)."""
+    return describe_decision(asdict(registration), alias)
