@@ -239,6 +239,10 @@ def _endpoint(facts: Mapping[str, Any]) -> str:
     agreeing = round(smoke.get("agreement", 0) * reviews)
     served = f"{smoke.get('model_uri')} (v{smoke.get('registered_version')})"
     answered = f"{agreeing} of {reviews} test reviews labeled as the test set says"
+    if "macro_f1" in smoke:
+        answered += f" (macro-F1 {smoke['macro_f1']:.3f}, chance {smoke['chance_macro_f1']:.3f})"
+    if smoke.get("warnings"):
+        answered += "; WARNING: " + "; ".join(smoke["warnings"])
     if "action" in smoke:  # SageMaker
         return (
             f"endpoint: SageMaker endpoint {smoke.get('endpoint')} ({smoke.get('region')}, "

@@ -119,7 +119,10 @@ class DeploymentParams(_Params):
     port: int = Field(default=0, ge=0, le=65535)
     workers: int = Field(default=1, ge=1)
     startup_timeout: float = Field(default=180.0, gt=0.0)
-    smoke_test_size: int = Field(default=5, ge=1)
+    # Test reviews sent to the endpoint in one request after deploying; it warns when the
+    # answers are near chance or miss a class (scoring.weaknesses), which needs enough reviews
+    # of every class to mean anything: 5 reviews of one class would always look near chance.
+    smoke_test_size: int = Field(default=100, ge=1)
 
     @model_validator(mode="after")
     def _sagemaker_needs_a_role(self) -> DeploymentParams:

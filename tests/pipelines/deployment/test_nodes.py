@@ -44,6 +44,30 @@ def test_sagemaker_target_deploys_the_champion_and_records_its_answers(params, t
     assert (result["reviews"], result["agreement"]) == (2, 0.5)
 
 
+def test_the_smoke_test_warns_when_the_served_model_answers_near_chance(
+    params, test_reviews, moto_url, caplog
+):
+    three = params.model_copy(update={"smoke_test_size": 3})
+    queue_answers(moto_url, ["positive", "positive", "positive"])
+
+    with caplog.at_level("WARNING"):
+        result = deploy_champion({"champion_version": 1}, test_reviews, three)
+
+    assert result["macro_f1"] < result["chance_macro_f1"] + 0.05
+    assert any("near chance" in problem for problem in result["warnings"])
+    assert any("never predicts 'negative', 'neutral'" in problem for problem in result["warnings"])
+    assert "The served model is near chance: macro-F1 0.167" in caplog.text
+
+
+def test_the_smoke_test_is_quiet_when_the_served_model_gets_every_class(params, test_reviews, moto_url):
+    three = params.model_copy(update={"smoke_test_size": 3})
+    queue_answers(moto_url, ["positive", "negative", "neutral"])
+
+    result = deploy_champion({"champion_version": 1}, test_reviews, three)
+
+    assert (result["macro_f1"], result["warnings"]) == (1.0, [])
+
+
 def test_second_run_leaves_the_endpoint_unchanged(params, test_reviews, moto_url):
     # One answer: moto repeats it for the same request.
     queue_answers(moto_url, ["positive", "negative"])

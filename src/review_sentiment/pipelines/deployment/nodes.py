@@ -12,6 +12,7 @@ import pandas as pd
 
 from review_sentiment.params import DeploymentParams
 from review_sentiment.progress import step
+from review_sentiment.scoring import chance_macro_f1, macro_f1, weaknesses
 from review_sentiment.serving import LocalModelServer, predict
 
 logger = logging.getLogger(__name__)
@@ -100,10 +101,21 @@ def _ask_endpoint(endpoint: str, sample: pd.DataFrame, *, region: str | None = N
     seconds = time.perf_counter() - started
     matches = sum(label == truth for label, truth in zip(labels, sample["label"], strict=True))
     logger.info("Endpoint %s labeled %d reviews, %d as the test set says", endpoint, len(labels), matches)
+    expected = sample["label"].tolist()
+    score, chance = macro_f1(expected, labels), chance_macro_f1(expected)
+    # Judged on the classes this sample holds (a few reviews need not have all of them); one
+    # class alone says nothing about chance.
+    classes = sorted(set(expected))
+    problems = weaknesses(score, chance, classes, labels) if len(classes) > 1 else []
+    for problem in problems:
+        logger.warning("The served model %s on the smoke test", problem)
     return {
         "reviews": len(labels),
         "predictions": labels,
-        "expected": sample["label"].tolist(),
+        "expected": expected,
         "agreement": matches / len(labels),
+        "macro_f1": score,
+        "chance_macro_f1": chance,
+        "warnings": problems,
         "seconds": round(seconds, 4),
     }

@@ -18,14 +18,13 @@ from review_sentiment.champion_decision import describe_decision
 from review_sentiment.params import ClassifierParams, TrainingParams
 from review_sentiment.progress import step
 from review_sentiment.registry import Registration, as_text_model, register_and_promote
-from review_sentiment.scoring import macro_f1
+from review_sentiment.scoring import NEAR_CHANCE_MARGIN, chance_macro_f1, macro_f1, weaknesses
 
 logger = logging.getLogger(__name__)
 
 # What each feature set's model is called in logs, plot titles and model_selection.json.
 MODEL_NAMES = {"bigram": "bigram counts", "tfidf": "bigram TF-IDF"}
 # A model scoring less than this above chance (in macro-F1) has learned next to nothing.
-NEAR_CHANCE_MARGIN = 0.05
 
 
 def fit_classifier(
@@ -83,36 +82,11 @@ def evaluator(model: str, split: str) -> Callable[..., tuple[dict[str, float], A
     return evaluate
 
 
-def chance_macro_f1(truth: Sequence[str]) -> float:
-    """The macro-F1 of the better of two models that learned nothing, on these labels: one that
-    always answers the most frequent class (that class's F1, the others 0), and one that answers
-    a class uniformly at random (expected F1 of a class with share p among k: 2p / (kp + 1))."""
-    shares = pd.Series(list(truth)).value_counts(normalize=True)
-    k = len(shares)
-    if k == 0:
-        return 0.0
-    majority = 2 * shares.max() / (shares.max() + 1) / k
-    uniform = float(sum(2 * p / (k * p + 1) for p in shares)) / k
-    return float(max(majority, uniform))
-
-
 def _warn_if_weak(
     metrics: dict[str, float], classes: list[str], predicted, *, model: str, split: str
 ) -> None:
-    score, chance = metrics["macro_f1"], metrics["chance_macro_f1"]
-    if score < chance + NEAR_CHANCE_MARGIN:
-        logger.warning(
-            "%s is near chance on the %s set: macro-F1 %.3f, chance %.3f (the better of always "
-            "the majority class and a uniform guess); the rule warns below chance + %.2f",
-            model, split, score, chance, NEAR_CHANCE_MARGIN,
-        )  # fmt: skip
-    answered = set(predicted)
-    never = [name for name in classes if name not in answered]
-    if never:
-        logger.warning(
-            "%s never predicts %s on the %s set (%d reviews)",
-            model, ", ".join(repr(name) for name in never), split, len(predicted),
-        )  # fmt: skip
+    for problem in weaknesses(metrics["macro_f1"], metrics["chance_macro_f1"], classes, predicted):
+        logger.warning("%s %s on the %s set", model, problem, split)
 
 
 def _confusion_matrix_figure(truth: pd.Series, predicted, classes: list[str], title: str) -> Any:
