@@ -37,22 +37,72 @@ class SparkHooks:
     def before_pipeline_run(self, pipeline: Pipeline, catalog: DataCatalog) -> None:
         names = _catalog_names(pipeline, catalog)
         if any(_is_from(catalog.get(name), "kedro_datasets.spark") for name in names):
-            master = self._spark_conf.get("spark.master", "local[*]")
-            with step(f"starting Spark ({master})", logger=logger):
+            with step(f"starting Spark ({spark_location(self._spark_conf)})", logger=logger):
                 start_spark(self._spark_conf)
 
 
 # Spark's JVM log at WARN, one line per record (see the file).
 LOG4J2_PROPERTIES = Path(__file__).with_name("log4j2.properties")
+# What a Spark Connect client may set: SQL session settings. The rest (master, app name, driver
+# memory and JVM options, UI, Hadoop) is the server's, fixed when it started.
+CONNECT_SETTINGS_PREFIX = "spark.sql."
+
+
+class SparkConfigError(ValueError):
+    """`spark.yml` names no place to run Spark (e.g. `--env cluster` without its variables)."""
+
+
+def remote_url(spark_conf: dict[str, Any]) -> str | None:
+    """The Spark Connect endpoint (`sc://host:port/;params`) the settings point at, or None for a
+    classic session: `spark.remote`, or a `spark.master` that is an `sc://` URL, or else the
+    `SPARK_REMOTE` variable, which PySpark itself obeys whatever the settings say."""
+    remote = spark_conf.get("spark.remote")
+    master = spark_conf.get("spark.master")
+    if not remote and isinstance(master, str) and master.startswith("sc://"):
+        remote = master
+    return remote or os.environ.get("SPARK_REMOTE") or None
+
+
+def spark_location(spark_conf: dict[str, Any]) -> str:
+    """Where the session runs, for the log: the master, or the Connect endpoint without its
+    parameters (a Databricks URL carries its token there)."""
+    remote = remote_url(spark_conf)
+    if remote:
+        return f"Spark Connect {remote.split('/;', 1)[0].split(';', 1)[0]}"
+    return str(spark_conf.get("spark.master") or "no master set")
 
 
 def start_spark(spark_conf: dict[str, Any]):
-    """Gets or creates the session; the settings only take effect if none is running yet."""
+    """Gets or creates the session; the settings only take effect if none is running yet.
+
+    A classic session (`spark.master`: `local[*]`, `spark://host:7077`, `yarn`) gets every
+    setting, and its driver logs through `log4j2.properties`. A Spark Connect session
+    (`spark.remote`, or an `sc://` master) gets only the `spark.sql.*` settings: the rest belongs
+    to the server.
+    """
     # Without this Spark warns that the host name resolves to a loopback address.
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     from pyspark.sql import SparkSession
 
-    conf = dict(spark_conf)
+    conf = {key: value for key, value in spark_conf.items() if value is not None}
+    remote = remote_url(conf)
+    if remote:
+        # Datasets get the session with `SparkSession.builder.getOrCreate()`, which connects
+        # to SPARK_REMOTE (kedro-datasets' SparkDataset does so).
+        os.environ["SPARK_REMOTE"] = remote
+        settings = {k: v for k, v in conf.items() if k.startswith(CONNECT_SETTINGS_PREFIX)}
+        skipped = sorted(set(conf) - set(settings) - {"spark.remote"})
+        if skipped:
+            logger.debug("Spark Connect: left to the server: %s", ", ".join(skipped))
+        builder = SparkSession.builder.remote(remote)
+        for key, value in settings.items():
+            builder = builder.config(key, str(value).lower() if isinstance(value, bool) else value)
+        return builder.getOrCreate()
+    if not conf.get("spark.master"):
+        raise SparkConfigError(
+            "spark.yml sets no spark.master: set SPARK_MASTER (spark://host:7077, yarn, local[*]) "
+            "or SPARK_REMOTE (Spark Connect, sc://host:15002) for kedro run --env cluster"
+        )
     java_options = conf.get("spark.driver.extraJavaOptions", "")
     if "log4j2.configurationFile" not in java_options:
         conf["spark.driver.extraJavaOptions"] = (

@@ -103,6 +103,17 @@ class ObjectStoreTextDataset(SparkDataset):
         return self._fs.exists(self._object_path)
 
     def _load_through_copies(self) -> DataFrame:
+        from pyspark.sql import SparkSession
+        from pyspark.sql.utils import is_remote
+
+        spark = SparkSession.builder.getOrCreate()
+        if is_remote():
+            # The copies would be on this machine, which a Spark Connect server cannot read.
+            raise DatasetError(
+                f"{self._uri(self._object_path)}: route fsspec needs a classic Spark session "
+                "(it copies the objects to this machine); on Spark Connect read S3 on the "
+                "cluster: route s3a (REVIEW_SENTIMENT_SPARK_S3_ROUTE=s3a)"
+            )
         objects = self._objects()
         folder = tempfile.mkdtemp(prefix="review-sentiment-s3-")
         local_to_object: dict[str, str] = {}
@@ -113,9 +124,6 @@ class ObjectStoreTextDataset(SparkDataset):
                 self._fs.get_file(key, str(local))
                 _refuse_undecodable(local, self._uri(key))
                 local_to_object[str(local)] = key
-            from pyspark.sql import SparkSession
-
-            spark = SparkSession.builder.getOrCreate()
             copies = spark.read.text(sorted(local_to_object))
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)

@@ -2,15 +2,18 @@
 executors with the same Python the manifest dataset runs (`read_line`, `parse_labeled_line`),
 so the two readers accept the same lines and reject the rest with the same messages.
 
+DataFrame API only (the checks run in Python UDFs), so it reads the same on a classic session
+and on a Spark Connect one, which has no RDDs.
+
 A bad line is not raised here but gets a `problem` (`<field>: <what>`), so that a caller can
 stop at the first one or set them all aside.
 """
 
 from __future__ import annotations
 
-import contextlib
+import pickle
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import fields
 from functools import partial
 from typing import Literal
@@ -44,7 +47,8 @@ PARSED_SCHEMA = (
     "job_name string, creation_date string, item_key string, source_sha1 string, "
     "problem string, text string, blank boolean"
 )
-# Registering for pickling by value is process-wide: one DataFrame is built at a time.
+UNDECODABLE_SCHEMA = "array<struct<file: string, line: long, encoding_problem: string>>"
+# Registering for pickling by value is process-wide: one function is pickled at a time.
 _BY_VALUE = threading.Lock()
 
 
@@ -62,19 +66,32 @@ def display_path(uri: str, *, encoded: bool = True) -> str:
 
 
 def number_lines(lines: DataFrame) -> DataFrame:
-    """`file` (as `display_path` shows it), 1-based `line` and `value` of every line of
-    `spark.read.text` output, blank lines included.
+    """`uri` (`_metadata.file_path`), 1-based `line` and `value` of every line of
+    `spark.read.text` output, blank lines included, in the text source's partitions.
 
-    `zipWithIndex` keeps the order of the text source's partitions, so the index is the position
-    in the file, which a window over a non-deterministic id could not promise.
+    `monotonically_increasing_id` at the scan is the partition's index (the high bits), then the
+    row's position in it: the order `zipWithIndex` gives, which is the position in the file, as
+    the text source reads a file's splits in order. A small pass counts each file's rows per
+    partition; a line is its position in its partition plus the rows of the file in earlier
+    partitions. No shuffle of the lines: the checks that follow run on every partition at once
+    (a window over the whole file would put each file in one task).
     """
-    with_file = lines.select(F.col("_metadata.file_path").alias("uri"), "value")
-    with _shipped_by_value():
-        indexed = with_file.rdd.zipWithIndex().map(_file_index_value).toDF(
-            "file string, index long, value string"
-        )
-    first = F.min("index").over(Window.partitionBy("file"))
-    return indexed.select("file", (F.col("index") - first + 1).alias("line"), "value")
+    positioned = lines.select(
+        F.col("_metadata.file_path").alias("uri"),
+        F.monotonically_increasing_id().alias("position"),
+        "value",
+    ).withColumn("partition", F.shiftright("position", 33))
+    parts = positioned.groupBy("uri", "partition").agg(
+        F.min("position").alias("first"), F.count("*").alias("rows")
+    )
+    earlier = Window.partitionBy("uri").orderBy("partition")
+    earlier = earlier.rowsBetween(Window.unboundedPreceding, -1)
+    offset = F.coalesce(F.sum("rows").over(earlier), F.lit(0))
+    offsets = parts.select("uri", "partition", "first", offset.alias("offset"))
+    line = F.col("position") - F.col("first") + F.col("offset") + 1
+    return positioned.join(F.broadcast(offsets), ["uri", "partition"]).select(
+        "uri", line.alias("line"), "value"
+    )
 
 
 def parse_output_manifest(
@@ -98,14 +115,17 @@ def parse_output_manifest(
     if undecodable is None:
         numbered = numbered.withColumn("encoding_problem", F.lit(None).cast("string"))
     else:
-        numbered = numbered.join(undecodable, ["file", "line"], "left")
-    check = partial(
-        _check_lines, classes=list(classes), attribute=label_attribute, multilabel=multilabel
+        numbered = numbered.join(undecodable, ["uri", "line"], "left")
+    check = _python_udf(
+        partial(
+            _check_line, classes=list(classes), attribute=label_attribute, multilabel=multilabel
+        ),
+        "check_manifest_line",
+        _struct_of(PARSED_SCHEMA),
     )
-    rows = numbered.select("file", "line", "value", "encoding_problem").rdd.mapPartitions(check)
-    with _shipped_by_value():
-        # The rows are built here to the schema: no per-row check needed.
-        parsed = lines.sparkSession.createDataFrame(rows, PARSED_SCHEMA, verifySchema=False)
+    parsed = numbered.select(
+        check("uri", "line", "value", "encoding_problem").alias("parsed")
+    ).select("parsed.*")
     # Blank lines at the end of a file are no lines (`split_lines` drops them too); the window
     # finds each file's last line that is not blank.
     last = F.max(F.when(~F.col("blank"), F.col("line"))).over(Window.partitionBy("file"))
@@ -113,28 +133,33 @@ def parse_output_manifest(
     return with_last.where(F.col("line") <= F.col("last")).drop("blank", "last")
 
 
-def _check_lines(
-    rows: Iterable, classes: list[str], attribute: str | None, multilabel: str
-) -> Iterator[tuple]:
-    """Runs on the executors: each line through the dataset's checks, to a `PARSED_SCHEMA` row."""
-    for file, line, value, encoding_problem in rows:
-        # Hadoop drops a BOM at the start of a file; other readers may not.
-        text = value[1:] if line == 1 and value.startswith(BOM) else value
-        try:
-            if encoding_problem:
-                raise LineProblem(encoding_problem)
-            obj = read_line(text)
-            record = parse_labeled_line(obj, classes, attribute=attribute, multilabel=multilabel)
-        except LineProblem as problem:
-            blank = not encoding_problem and is_blank(text)
-            yield (file, line, *[None] * (len(RECORD_FIELDS) + 2), str(problem), value, blank)
-            continue
-        fields_ = [getattr(record, name) for name in RECORD_FIELDS]
-        yield (file, line, *fields_, item_key(obj), source_sha1(record.source), None, None, False)
+def _check_line(
+    uri: str,
+    line: int,
+    value: str,
+    encoding_problem: str | None,
+    classes: list[str],
+    attribute: str | None,
+    multilabel: str,
+) -> tuple:
+    """Runs on the executors: one line through the dataset's checks, to a `PARSED_SCHEMA` row."""
+    file = display_path(uri)
+    # Hadoop drops a BOM at the start of a file; other readers may not.
+    text = value[1:] if line == 1 and value.startswith(BOM) else value
+    try:
+        if encoding_problem:
+            raise LineProblem(encoding_problem)
+        obj = read_line(text)
+        record = parse_labeled_line(obj, classes, attribute=attribute, multilabel=multilabel)
+    except LineProblem as problem:
+        blank = not encoding_problem and is_blank(text)
+        return (file, line, *[None] * (len(RECORD_FIELDS) + 2), str(problem), value, blank)
+    fields_ = [getattr(record, name) for name in RECORD_FIELDS]
+    return (file, line, *fields_, item_key(obj), source_sha1(record.source), None, None, False)
 
 
 def _undecodable_lines(lines: DataFrame) -> DataFrame | None:
-    """`file`, `line`, `encoding_problem` of each line that is not UTF-8; None if there is none.
+    """`uri`, `line`, `encoding_problem` of each line that is not UTF-8; None if there is none.
 
     Spark's text source keeps a line's bytes as they are, and decodes them with replacement
     when they reach Python: a byte that is not UTF-8 arrives as U+FFFD, and the line would load
@@ -147,48 +172,70 @@ def _undecodable_lines(lines: DataFrame) -> DataFrame | None:
     its path is given to `load`, so glob characters (`*?[]{}`) in it would be expanded; a file
     rewritten between the two reads would be judged on its new bytes.
     """
-    suspects = (
-        lines.where(~F.is_valid_utf8("value"))
+    suspects = [
+        row.uri
+        for row in lines.where(~F.is_valid_utf8("value"))
         .select(F.col("_metadata.file_path").alias("uri"))
         .distinct()
         .collect()
-    )
+    ]
     if not suspects:
         return None
-    spark = lines.sparkSession
-    raw = spark.read.format("binaryFile").load([unquote(row.uri) for row in suspects])
-    with _shipped_by_value():
-        return spark.createDataFrame(
-            raw.select("path", "content").rdd.flatMap(_undecodable_in_file),
-            "file string, line long, encoding_problem string",
-        )
+    raw = lines.sparkSession.read.format("binaryFile").load([unquote(uri) for uri in suspects])
+    find = _python_udf(_undecodable_in_file, "find_undecodable_lines", UNDECODABLE_SCHEMA)
+    found = raw.select(F.explode(find("path", "content")).alias("found")).select("found.*")
+    # binaryFile's path is not percent-encoded: back to the text source's URI, by display name.
+    uri_of = F.create_map(*[F.lit(part) for uri in suspects for part in (display_path(uri), uri)])
+    return found.select(uri_of[F.col("file")].alias("uri"), "line", "encoding_problem")
 
 
-def _undecodable_in_file(row) -> Iterator[tuple[str, int, str]]:
-    path, content = row
+def _undecodable_in_file(path: str, content: bytes) -> list[tuple[str, int, str]]:
+    """Runs on the executors: `file`, `line`, `encoding_problem` of each line that is not UTF-8."""
+    found = []
     for number, raw in split_lines(bytes(content)):
         try:
             decode_line(raw)
         except LineProblem as problem:
-            yield display_path(path, encoded=False), number, str(problem)
+            found.append((display_path(path, encoded=False), number, str(problem)))
+    return found
 
 
-def _file_index_value(pair: tuple) -> tuple[str, int, str]:
-    (uri, value), index = pair
-    return display_path(uri), index, value
+def _struct_of(ddl: str) -> str:
+    """`struct<a: string, b: long>` for a flat DDL schema string such as `PARSED_SCHEMA`."""
+    return "struct<" + ", ".join(": ".join(part.split()) for part in ddl.split(", ")) + ">"
 
 
-@contextlib.contextmanager
-def _shipped_by_value() -> Iterator[None]:
-    """Executors may run a Python without this project installed (locally the `python3` on
-    PATH, on a cluster whatever its image has). The format's checks need only the standard
-    library, so the functions of this package travel with each task instead of being imported
-    there. Spark pickles a task's functions when the DataFrame is built, inside this block."""
-    import review_sentiment.ground_truth as package
+def _python_udf(func: Callable, name: str, return_type: str):
+    """A Python UDF of `func`, shipped with this package's code (`_ShippedByValue`) and without
+    Arrow: pickled rows need nothing on the executors' Python but the standard library."""
+    return F.udf(_ShippedByValue(func, name), returnType=return_type, useArrow=False)
 
-    with _BY_VALUE:
-        cloudpickle.register_pickle_by_value(package)
-        try:
-            yield
-        finally:
-            cloudpickle.unregister_pickle_by_value(package)
+
+class _ShippedByValue:
+    """A function for the executors that pickles with this package's code inside it.
+
+    Executors may run a Python without this project installed (locally the `python3` on PATH,
+    on a cluster whatever its image has, on a Spark Connect server the server's). The format's
+    checks need only the standard library, so the functions of this package travel with each
+    task instead of being imported there. A classic session pickles a UDF when the DataFrame is
+    built, Spark Connect each time it sends a plan: whenever that happens, this object pickles
+    as the function pickled by value, so no registration has to outlive the call.
+    """
+
+    def __init__(self, func: Callable, name: str) -> None:
+        self._func = func
+        self.__name__ = name  # Spark names the UDF after it
+
+    def __call__(self, *args):
+        return self._func(*args)
+
+    def __reduce__(self) -> tuple[Callable, tuple[bytes]]:
+        import review_sentiment.ground_truth as package
+
+        with _BY_VALUE:
+            cloudpickle.register_pickle_by_value(package)
+            try:
+                payload = cloudpickle.dumps(self._func)
+            finally:
+                cloudpickle.unregister_pickle_by_value(package)
+        return pickle.loads, (payload,)
