@@ -43,6 +43,7 @@ viz: install
 bench: install
 	$(BIN)/python bench/pipeline_overhead.py
 	$(BIN)/python bench/labeling_efficiency.py
+	$(BIN)/python bench/refresh.py  # five refresh rounds of 4,000 reviews, about 10 minutes
 	$(BIN)/python bench/serving.py  # needs wrk and a champion in mlruns.db (make run)
 
 WORKERS ?= 1

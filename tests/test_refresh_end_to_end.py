@@ -36,11 +36,14 @@ def project(tmp_path_factory) -> Path:
     return root
 
 
-def arrive(project: Path, name: str) -> None:
-    """Drops one arrival file: a slice of the bundled reviews, as delivered (same columns)."""
+def arrive(folder: Path, name: str) -> Path:
+    """Drops one arrival file in `folder` (the project's arrivals folder, or one to upload): a
+    slice of the bundled reviews, as delivered (same columns)."""
     start, stop = ARRIVALS[name]
     reviews = pd.read_csv(BUNDLED, dtype=str, keep_default_na=False)
-    reviews.iloc[start:stop].to_csv(project / "data/01_raw/arrivals" / name, index=False)
+    folder.mkdir(parents=True, exist_ok=True)
+    reviews.iloc[start:stop].to_csv(folder / name, index=False)
+    return folder / name
 
 
 def refresh(project: Path) -> tuple[dict, str]:
@@ -57,7 +60,7 @@ def rounds(project: Path) -> list[str]:
 def three_refreshes(project):
     results = []
     for name in ARRIVALS:
-        arrive(project, name)
+        arrive(project / "data/01_raw/arrivals", name)
         results.append(refresh(project))
     return results
 
@@ -74,7 +77,7 @@ def test_first_refresh_labels_everything_trains_and_deploys(three_refreshes):
     assert summary["new_reviews"]["new_reviews"] == 300
     assert summary["labeling"]["round"] == "round-0001"
     assert summary["decision"]["version"] == 1 and summary["decision"]["promoted"]
-    assert summary["deployment"]["deployed"] and summary["deployment"]["reviews"] == 5
+    assert summary["deployment"]["deployed"] and summary["deployment"]["reviews"] == 60  # the whole frozen test set (< smoke_test_size)
     assert summary["deployment"]["endpoint"].startswith("http://127.0.0.1:")
     assert summary["test_set"]["reviews"] == 60
 

@@ -9,6 +9,7 @@ from review_sentiment.labeling.carry import merge_rounds
 from review_sentiment.labeling_app.store import ANNOTATION_COLUMNS, LabelStore
 from review_sentiment.params import ExtractionParams, LabelingParams, RefreshParams
 from review_sentiment.pipelines.data_extraction.nodes import build_input_manifest
+from review_sentiment.pipelines.data_extraction.raw_file import RawFile
 from review_sentiment.pipelines.refresh.nodes import (
     accumulate_labels,
     collect_label_rounds,
@@ -16,6 +17,7 @@ from review_sentiment.pipelines.refresh.nodes import (
     label_new_reviews,
     labeled_set_version,
     next_round_name,
+    read_arrivals,
     round_sha256,
     select_new_reviews,
 )
@@ -71,6 +73,51 @@ def test_nothing_new_when_every_review_has_a_label():
     new, report = select_new_reviews(arrived([("R1", "A", 5), ("R1", "A", 5)]), labeled, EXTRACTION)
 
     assert new.empty and report["new_reviews"] == 0 and report["seen_before"] == 2
+
+
+def arrival_file(name, rows):
+    """An arrival file as the catalog loads it: the CSV's bytes."""
+    text = "review_id,star_rating,review_headline,review_body\n" + "".join(
+        f"{rid},{stars},{headline},{body}\n" for rid, stars, headline, body in rows
+    )
+    return lambda: RawFile(path=f"data/01_raw/arrivals/{name}", content=text.encode())
+
+
+def test_an_arrival_file_settled_by_a_round_is_not_read_again_until_it_changes():
+    one = arrival_file("a.csv", [("R1", 5, "Great", "Works"), ("R2", 1, "Bad", "Broke")])
+    arrived_one, skipped_one = read_arrivals({"a.csv": one}, [], EXTRACTION)
+    new, _ = select_new_reviews(arrived_one, [], EXTRACTION, skipped_one)
+    partition, _, _, _, _, _ = label_new_reviews(
+        build_input_manifest(new), label_categories(CLASSES), NO_ANNOTATIONS, {"rounds": {}}, LABELING, new
+    )
+    labeled = partition["round-0001"]
+    grown = arrival_file("a.csv", [("R1", 5, "Great", "Works"), ("R2", 1, "Bad", "Broke"), ("R3", 3, "Ok", "Fine")])
+
+    arrived_two, skipped_two = read_arrivals({"a.csv": one, "b.csv": grown}, labeled, EXTRACTION)
+    _, report = select_new_reviews(arrived_two, labeled, EXTRACTION, skipped_two)
+
+    assert all(item["arrival"]["settled"] and item["arrival"]["file"] == "a.csv" for item in labeled)
+    assert skipped_two == {"a.csv": 2} and arrived_two["arrival"].unique().tolist() == ["b.csv"]
+    assert report["new_reviews"] == 1 and report["seen_before"] == 4 and report["reviews_arrived"] == 5
+
+
+def test_an_arrival_file_with_reviews_still_waiting_for_people_is_read_again(tmp_path):
+    people = LabelingParams(workforce="people")
+    one = arrival_file("a.csv", [("R1", 5, "Great", "Works"), ("R2", 1, "Bad", "Broke")])
+    arrived_one, skipped_one = read_arrivals({"a.csv": one}, [], EXTRACTION)
+    new, _ = select_new_reviews(arrived_one, [], EXTRACTION, skipped_one)
+    manifest = build_input_manifest(new)
+    with LabelStore(tmp_path / "labels.db") as store:
+        store.open_job(people.job_name, manifest).record("R1", "ana", "positive", 2.0)
+        annotations = store.annotations()
+    partition, _, _, _, _, _ = label_new_reviews(
+        manifest, label_categories(CLASSES), annotations, {"rounds": {}}, people, new
+    )
+
+    arrived_two, skipped_two = read_arrivals({"a.csv": one}, partition["round-0001"], EXTRACTION)
+
+    assert [item["arrival"]["settled"] for item in partition["round-0001"]] == [False]
+    assert skipped_two == {} and arrived_two["review_id"].tolist() == ["R1", "R2"]
 
 
 # --- label rounds ---------------------------------------------------------------------------------

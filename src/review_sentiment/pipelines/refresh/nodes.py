@@ -42,6 +42,11 @@ logger = logging.getLogger(__name__)
 # The workforce that labeled a line, written next to Ground Truth's fields in each label round:
 # the frozen test set trusts star_rating labels (the reviewers' own stars) by this.
 WORKFORCE_FIELD = "workforce"
+# The arrival file a label came from, also written in each label round's lines: {"file", "sha256"
+# (of its content), "reviews" (its rows), "settled"}; settled means no review of that file was
+# left waiting in that round, so an unchanged file is not read again (`read_arrivals`).
+ARRIVAL_FIELD = "arrival"
+ARRIVAL_COLUMNS = ["arrival", "arrival_sha256", "arrival_reviews"]
 ROUND_PREFIX = "round-"
 _ROUND = re.compile(rf"{ROUND_PREFIX}(\d+)$")
 
@@ -50,29 +55,62 @@ _ROUND = re.compile(rf"{ROUND_PREFIX}(\d+)$")
 
 
 def read_arrivals(
-    arrivals: Mapping[str, Callable[[], RawFile]], params: ExtractionParams
-) -> pd.DataFrame:
-    """Every arrival file's reviews (id, text, stars, category) with the file's name in
-    `arrival`; files are parsed as `raw_reviews` is (columns and separator recognised)."""
-    frames = []
+    arrivals: Mapping[str, Callable[[], RawFile]],
+    labeled_before: Sequence[dict],
+    params: ExtractionParams,
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Every arrival file's reviews (id, text, stars, category) with the file's name, content
+    SHA-256 and row count (`ARRIVAL_COLUMNS`); files are parsed as `raw_reviews` is (columns and
+    separator recognised).
+
+    A file an earlier round settled (`settled_arrivals`: same name, same content) is not parsed
+    again, so a refresh costs in proportion to what is new, not to every file so far; a file
+    that grew or changed is read again (its labeled reviews are then dropped by key).
+
+    Returns:
+        The reviews of the files read, and `{name: rows}` of the files skipped as settled.
+    """
+    settled = settled_arrivals(labeled_before)
+    frames, skipped = [], {}
     for name in sorted(arrivals):
         raw = arrivals[name]()
-        frames.append(select_review_fields(parse_raw_reviews(raw, params), params).assign(arrival=name))
+        sha256 = hashlib.sha256(raw.content).hexdigest()
+        if (name, sha256) in settled:
+            skipped[name] = settled[name, sha256]
+            continue
+        reviews = select_review_fields(parse_raw_reviews(raw, params), params)
+        frames.append(reviews.assign(arrival=name, arrival_sha256=sha256, arrival_reviews=len(reviews)))
     if not frames:
-        return pd.DataFrame(columns=[*REVIEW_COLUMNS, "arrival"])
-    return pd.concat(frames, ignore_index=True)
+        return pd.DataFrame(columns=[*REVIEW_COLUMNS, *ARRIVAL_COLUMNS]), skipped
+    return pd.concat(frames, ignore_index=True), skipped
+
+
+def settled_arrivals(labeled_set: Sequence[dict]) -> dict[tuple[str, str], int]:
+    """`{(file name, content SHA-256): rows}` of the arrival files whose every review an earlier
+    round settled (labeled, or dropped in cleaning), from the `arrival` field of its lines."""
+    settled = {}
+    for line in labeled_set:
+        record = line.get(ARRIVAL_FIELD)
+        if isinstance(record, dict) and record.get("settled"):
+            settled[record["file"], record["sha256"]] = int(record["reviews"])
+    return settled
 
 
 def select_new_reviews(
-    arrived: pd.DataFrame, labeled_set: Sequence[dict], params: ExtractionParams
+    arrived: pd.DataFrame,
+    labeled_set: Sequence[dict],
+    params: ExtractionParams,
+    skipped: Mapping[str, int] | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     """The arrived reviews whose key (review id, or the cleaned text's SHA-1 where there is none,
     as `item_key`) has no label yet, cleaned as `clean_reviews` does, and counts for the summary.
 
     Reviews with an id already labeled are dropped before anything else, so cleaning costs in
     proportion to the new ones; reviews without ids need their cleaned text for their key (one
-    pass of `clean_text`), and duplicates are dropped among the new ones only.
+    pass of `clean_text`), and duplicates are dropped among the new ones only. The reviews of
+    arrival files skipped as settled (`skipped`, from `read_arrivals`) count as seen before.
     """
+    skipped = skipped or {}
     seen = {item_key(line) for line in labeled_set}
     ids = arrived["review_id"].astype(str)
     known_id = ids.ne("") & ids.isin(seen)
@@ -84,19 +122,22 @@ def select_new_reviews(
     ]
     known_text = pd.Series([key in seen for key in keys], index=unknown.index, dtype=bool)
     new, cleaning = clean_reviews(unknown.loc[~known_text].reset_index(drop=True), params)
-    new = new[REVIEW_COLUMNS]
+    new = new[[column for column in [*REVIEW_COLUMNS, *ARRIVAL_COLUMNS] if column in new]]
+    read = sorted(arrived["arrival"].unique().tolist()) if len(arrived) else []
     report = {
-        "arrivals": sorted(arrived["arrival"].unique().tolist()) if len(arrived) else [],
-        "reviews_arrived": len(arrived),
-        "seen_before": int(known_id.sum() + known_text.sum()),
+        "arrivals": sorted([*read, *skipped]),
+        "arrivals_skipped": len(skipped),
+        "reviews_arrived": len(arrived) + sum(skipped.values()),
+        "seen_before": int(known_id.sum() + known_text.sum()) + sum(skipped.values()),
         "dropped_in_cleaning": int(len(arrived) - known_id.sum() - known_text.sum() - len(new)),
         "new_reviews": len(new),
         "cleaning": cleaning,
     }
     logger.info(
-        "Refresh: %d new reviews of %d arrived (%d labeled before, %d dropped in cleaning)",
+        "Refresh: %d new reviews of %d arrived (%d seen before, %d dropped in cleaning; %d of %d "
+        "arrival files settled before, not read again)",
         report["new_reviews"], report["reviews_arrived"], report["seen_before"],
-        report["dropped_in_cleaning"],
+        report["dropped_in_cleaning"], len(skipped), len(report["arrivals"]),
     )  # fmt: skip
     return new, report
 
@@ -156,9 +197,12 @@ def label_new_reviews(
     human_annotations: pd.DataFrame,
     labeled_version: dict,
     params: LabelingParams,
+    new_reviews: pd.DataFrame | None = None,
 ) -> tuple[dict[str, list[dict]], dict, dict, dict[str, list[dict]], list, list[dict]]:
     """Labels this round's new reviews with the configured workforce (`label_reviews`, nothing
-    carried: every item is new) and returns them as the next label round.
+    carried: every item is new) and returns them as the next label round. Each line records
+    the workforce and, when `new_reviews` says where the reviews came from, its arrival file
+    (`ARRIVAL_FIELD`): settled when none of that file's new reviews was left unlabeled.
 
     Returns:
         The new partition of `label_rounds` (`{round name: lines}`; empty when nothing was
@@ -176,10 +220,33 @@ def label_new_reviews(
     output, summary, histories, queue, quality = label_reviews(
         input_manifest, label_categories, human_annotations, [], params
     )
-    lines = [{**line, WORKFORCE_FIELD: params.workforce} for line in output]
+    arrivals = _arrival_records(new_reviews, output)
+    lines = [
+        {**line, WORKFORCE_FIELD: params.workforce,
+         **({ARRIVAL_FIELD: arrivals[key]} if (key := item_key(line)) in arrivals else {})}
+        for line in output
+    ]  # fmt: skip
     partition = {name: lines} if lines else {}
     round_ = {"round": name, "lines": lines, "summary": summary}
     return partition, round_, summary, histories, queue, quality
+
+
+def _arrival_records(new_reviews: pd.DataFrame | None, labeled: Sequence[dict]) -> dict[str, dict]:
+    """`{item key: arrival record}` for this round's new reviews; a file is settled when every
+    one of its new reviews got a label (nothing left waiting for people or the loop)."""
+    if new_reviews is None or not set(ARRIVAL_COLUMNS) <= set(new_reviews.columns):
+        return {}
+    done = {item_key(line) for line in labeled}
+    keys = [
+        review_id or source_sha1(text)
+        for review_id, text in zip(new_reviews["review_id"].astype(str), new_reviews["text"], strict=True)
+    ]
+    files = list(zip(new_reviews["arrival"], new_reviews["arrival_sha256"], strict=True))
+    waiting = {file for key, file in zip(keys, files, strict=True) if key not in done}
+    return {
+        key: {"file": name, "sha256": sha256, "reviews": int(rows), "settled": (name, sha256) not in waiting}
+        for key, (name, sha256), rows in zip(keys, files, new_reviews["arrival_reviews"], strict=True)
+    }
 
 
 def accumulate_labels(

@@ -26,20 +26,20 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
-                func=read_arrivals,
-                inputs=["refresh_raw_reviews", "params:data_extraction"],
-                outputs="arrived_reviews",
-                name="read_arrivals",
-            ),
-            Node(
                 func=collect_label_rounds,
                 inputs=["label_rounds", "params:data_extraction", "params:labeling"],
                 outputs=["labeled_before", "labeled_version_before"],
                 name="collect_label_rounds",
             ),
             Node(
+                func=read_arrivals,
+                inputs=["refresh_raw_reviews", "labeled_before", "params:data_extraction"],
+                outputs=["arrived_reviews", "arrivals_skipped"],
+                name="read_arrivals",
+            ),
+            Node(
                 func=select_new_reviews,
-                inputs=["arrived_reviews", "labeled_before", "params:data_extraction"],
+                inputs=["arrived_reviews", "labeled_before", "params:data_extraction", "arrivals_skipped"],
                 outputs=["new_reviews", "new_reviews_report"],
                 name="select_new_reviews",
             ),
@@ -63,6 +63,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "human_annotations",
                     "labeled_version_before",
                     "params:labeling",
+                    "new_reviews",
                 ],
                 outputs=[
                     "new_label_round",
