@@ -78,9 +78,7 @@ def test_aws_run_keeps_every_dataset_in_the_bucket_and_writes_nothing_under_data
                      "--params", "labeling.workforce=star_rating")
 
     assert done.returncode == 0, f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
-    keys = {item["Key"].removeprefix(f"{PREFIX}/")
-            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
-            for item in page.get("Contents", [])}
+    keys = bucket_keys(s3, bucket)
     expected = {
         "02_intermediate/review_sample.csv",
         "03_primary/input.manifest", "03_primary/label_categories.json", "03_primary/instructions.html",
@@ -100,17 +98,14 @@ def test_aws_run_keeps_every_dataset_in_the_bucket_and_writes_nothing_under_data
 
     # Then the deployment pipeline puts the champion on a SageMaker endpoint (moto's SageMaker;
     # no model container runs there, so its answers to the smoke test are queued).
-    role, model_bucket = sagemaker_role_and_bucket()
     smoke = pd.read_pickle(io.BytesIO(
         s3.get_object(Bucket=bucket, Key=f"{PREFIX}/05_model_input/test_reviews.pkl")["Body"].read()
-    )).head(5)
+    )).head(100)  # deployment.smoke_test_size
     queue_answers(moto_url, smoke["label"].tolist())
     endpoint = f"review-sentiment-{uuid.uuid4().hex[:8]}"
 
-    deployed = kedro_aws(project, f"s3://{bucket}/{PREFIX}", "--pipelines", "deployment", "--params",
-                         f"deployment.sagemaker.endpoint_name={endpoint},"
-                         f"deployment.sagemaker.execution_role_arn={role},"
-                         f"deployment.sagemaker.bucket={model_bucket},deployment.sagemaker.image_url={IMAGE}")
+    deployed = kedro_aws(project, f"s3://{bucket}/{PREFIX}", "--pipelines", "deployment",
+                         "--params", sagemaker_deployment_params(endpoint))
 
     assert deployed.returncode == 0, f"{deployed.stdout[-4000:]}\n{deployed.stderr[-4000:]}"
     record = json.loads(s3.get_object(Bucket=bucket, Key=f"{PREFIX}/08_reporting/deployment_smoke_test.json")["Body"].read())
@@ -118,6 +113,21 @@ def test_aws_run_keeps_every_dataset_in_the_bucket_and_writes_nothing_under_data
     status = boto3.client("sagemaker").describe_endpoint(EndpointName=endpoint)["EndpointStatus"]
     assert status == "InService"
     assert files_under(project / "data") == data_before
+
+
+def bucket_keys(s3, bucket: str) -> set[str]:
+    """Every key in the bucket under PREFIX, without it."""
+    return {item["Key"].removeprefix(f"{PREFIX}/")
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+            for item in page.get("Contents", [])}
+
+
+def sagemaker_deployment_params(endpoint: str) -> str:
+    """`--params` deploying to the SageMaker endpoint `endpoint` in moto, with a role and a
+    model bucket of its own."""
+    role, model_bucket = sagemaker_role_and_bucket()
+    return (f"deployment.sagemaker.endpoint_name={endpoint},deployment.sagemaker.execution_role_arn={role},"
+            f"deployment.sagemaker.bucket={model_bucket},deployment.sagemaker.image_url={IMAGE}")
 
 
 def sagemaker_role_and_bucket() -> tuple[str, str]:

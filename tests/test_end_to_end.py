@@ -65,7 +65,7 @@ def test_run_registers_a_champion_with_a_signature(project, tracking_uri):
     assert model.signature is not None and model.signature.inputs is not None
     assert (project / "data/03_primary/output.manifest").exists()
     smoke = (project / "data/08_reporting/deployment_smoke_test.json").read_text()
-    assert '"reviews": 5' in smoke
+    assert json.loads(smoke)["reviews"] == 100  # deployment.smoke_test_size
 
 
 @pytest.mark.parametrize(

@@ -252,3 +252,31 @@ def test_champion_scored_on_the_same_test_set_is_not_rescored(experiment_id, goo
         float(MlflowClient().get_model_version("same", "1").tags["macro_f1"])
     )
     assert registration.promoted
+
+
+def _gated(model, model_name, experiment_id, *, significance):
+    from review_sentiment.champion_gate import judge_candidate
+
+    def gate(truth, predicted, champion):
+        return judge_candidate(truth, predicted, champion, ["positive", "negative", "neutral"],
+                               significance=significance, max_recall_drop=1.0)  # fmt: skip
+
+    with mlflow.start_run(experiment_id=experiment_id):
+        return register_and_promote(
+            model, model_name=model_name, test_texts=TEST_TEXTS, test_labels=TEST_LABELS,
+            example_texts=TRAIN_TEXTS[:3], gate=gate, tags={"labeled_set_sha256": "abc"},
+        )  # fmt: skip
+
+
+def test_a_gate_decides_instead_of_the_plain_comparison(experiment_id, weak_model, good_model):
+    _gated(weak_model, "gated", experiment_id, significance=0.05)
+
+    # Better on macro-F1, but on so few test reviews that McNemar cannot call it (p >= 1e-9).
+    refused = _gated(good_model, "gated", experiment_id, significance=1e-9)
+    accepted = _gated(good_model, "gated", experiment_id, significance=1.0)
+
+    assert not refused.promoted and refused.macro_f1 > refused.previous_champion_macro_f1
+    assert "may be noise" in refused.gate["reason"] and refused.gate["p_value"] > 1e-9
+    assert accepted.promoted and accepted.gate["champion_only_right"] == 0
+    assert MlflowClient().get_model_version_by_alias("gated", "champion").version == accepted.version
+    assert MlflowClient().get_model_version("gated", str(accepted.version)).tags["labeled_set_sha256"] == "abc"

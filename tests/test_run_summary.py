@@ -137,3 +137,13 @@ def test_a_summary_that_cannot_be_made_does_not_fail_the_run(caplog):
 
     warning = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert warning and warning[0].getMessage().startswith("No run summary: ValueError")
+
+
+def test_a_refresh_run_ends_with_its_one_line_result(caplog):
+    line = "Refresh: no new reviews in 1 arrival file (newest a.csv) (3 seen before): nothing labeled, trained or deployed"
+    summary = {"line": line, "new_reviews": {"arrivals": ["a.csv"]}}
+
+    with caplog.at_level(logging.INFO):
+        _run(RunSummaryHooks(), [(_node("summarise_refresh", ["refresh_summary"]), {}, {"refresh_summary": summary})])
+
+    assert _summary(caplog)[-1] == f"  {line}"

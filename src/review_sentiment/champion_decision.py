@@ -12,6 +12,12 @@ def describe_decision(registration: Mapping[str, Any], alias: str) -> str:
     model_registration.json), e.g. `review-sentiment v2 registered, not promoted: test macro-F1
     0.510 ≤ champion v1 0.520 on the same test set`."""
     new = f"{registration['model_name']} v{registration['version']} registered"
+    gate = registration.get("gate")
+    if gate:  # the refresh's gate on the frozen test set (champion_gate)
+        before = registration.get("previous_champion_version")
+        verdict = f"promoted to {alias}" if registration["promoted"] else f"not promoted, {alias} stays v{before}"
+        against = f" (vs {alias} v{before})" if before is not None else ""
+        return f"{new}, {verdict} on the frozen test set{against}: {gate['reason']}"
     score = f"test macro-F1 {registration['macro_f1']:.3f}"
     before = registration.get("previous_champion_version")
     if before is None:

@@ -3,9 +3,15 @@
 from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
 
+# Run on its own (`kedro run --pipelines refresh`): it labels only new reviews and keeps its own
+# label rounds and frozen test set, which the plain end-to-end run does not use.
+NOT_IN_DEFAULT = ("refresh",)
+
 
 def register_pipelines() -> dict[str, Pipeline]:
-    """The five pipelines by name, and all of them as `__default__`."""
+    """Every pipeline by name; `__default__` is the plain end-to-end run (all but refresh)."""
     pipelines = find_pipelines(raise_errors=True)
-    pipelines["__default__"] = sum(pipelines.values())
+    pipelines["__default__"] = sum(
+        pipeline for name, pipeline in pipelines.items() if name not in NOT_IN_DEFAULT
+    )
     return pipelines

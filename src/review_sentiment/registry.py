@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +48,13 @@ class Registration:
     previous_champion_macro_f1: float | None
     champion_version: int
     promoted: bool
+    # What a promotion gate decided (`champion_gate.GateDecision.as_dict()`), when one was given.
+    gate: dict | None = None
+
+
+# A promotion rule: (test labels, the new version's predictions, the champion's or None) → a
+# decision with `promote`; see `champion_gate.judge_candidate`.
+Gate = Callable[[Sequence[str], Sequence[str], Sequence[str] | None], Any]
 
 
 def as_text_model(*fitted_steps: tuple[str, Any]) -> Pipeline:
@@ -114,6 +121,8 @@ def register_and_promote(
     alias: str = "champion",
     example_texts: list[str],
     allow_empty_texts: bool = False,
+    gate: Gate | None = None,
+    tags: Mapping[str, str] | None = None,
 ) -> Registration:
     """Logs `model` in the active run, registers it as a new version of `model_name`, and points
     `alias` at it only if its test macro-F1 strictly beats the current champion's (or there is
@@ -121,6 +130,10 @@ def register_and_promote(
     test set (same fingerprint), else it is re-scored on these texts. If that fails, the new
     version stays registered without the alias. The served model refuses empty or blank texts
     unless `allow_empty_texts` (see `review_sentiment.text_model`).
+
+    With a `gate`, the decision is the gate's instead (the refresh's McNemar test and recall
+    floor, `champion_gate`): the champion is always re-scored, since the gate pairs its
+    predictions with the new version's item by item. `tags` are set on the new version.
 
     Raises:
         RegistrationError: no active MLflow run, or the champion cannot be scored.
@@ -137,7 +150,8 @@ def register_and_promote(
             "need the same number, at least one"
         )
 
-    score = macro_f1(test_labels, list(model.predict(test_texts)))
+    predicted = [str(label) for label in model.predict(test_texts)]
+    score = macro_f1(test_labels, predicted)
     # What mlflow.sklearn.log_model does, with `text_model` as the flavor: the same scikit-learn
     # files (mlflow.sklearn.load_model still works), and text_model as the pyfunc loader.
     info = Model.log(
@@ -161,14 +175,25 @@ def register_and_promote(
     test_set = test_set_fingerprint(test_texts, test_labels)
     client.set_model_version_tag(model_name, str(version), MACRO_F1_TAG, repr(score))
     client.set_model_version_tag(model_name, str(version), TEST_SET_TAG, test_set)
+    for key, value in (tags or {}).items():
+        client.set_model_version_tag(model_name, str(version), key, str(value))
 
     previous = _champion_version(client, model_name, alias)
-    previous_f1 = (
-        None
-        if previous is None
-        else _champion_score(client, model_name, previous, test_set, test_texts, test_labels)
-    )
-    promoted = previous_f1 is None or score > previous_f1
+    decision = None
+    if gate is not None:
+        champion_predicted = (
+            None if previous is None else _predict_version(model_name, previous, test_texts)
+        )
+        decision = gate(test_labels, predicted, champion_predicted)
+        previous_f1 = decision.champion_macro_f1
+        promoted = bool(decision.promote)
+    else:
+        previous_f1 = (
+            None
+            if previous is None
+            else _champion_score(client, model_name, previous, test_set, test_texts, test_labels)
+        )
+        promoted = previous_f1 is None or score > previous_f1
     if promoted:
         client.set_registered_model_alias(model_name, alias, str(version))
     return Registration(
@@ -180,6 +205,7 @@ def register_and_promote(
         previous_champion_macro_f1=previous_f1,
         champion_version=version if promoted else previous,
         promoted=promoted,
+        gate=None if decision is None else decision.as_dict(),
     )
 
 
@@ -217,6 +243,10 @@ def _champion_score(
 
 
 def _score_version(model_name: str, version: int, texts: list[str], labels: list[str]) -> float:
+    return macro_f1(labels, _predict_version(model_name, version, texts))
+
+
+def _predict_version(model_name: str, version: int, texts: list[str]) -> list[str]:
     # Through pyfunc, as the server loads it. A Series named `text` is the one input every
     # signature this project has logged accepts: a 1-D string tensor, one column of any type.
     uri = f"models:/{model_name}/{version}"
@@ -228,4 +258,16 @@ def _score_version(model_name: str, version: int, texts: list[str], labels: list
         raise RegistrationError(
             f"champion {uri} gave {len(predicted)} predictions for {len(texts)} test texts"
         )
-    return macro_f1(labels, [str(label) for label in predicted])
+    return [str(label) for label in predicted]
+
+
+def log_dataset_input(
+    frame: pd.DataFrame, *, name: str, source: str, digest: str, context: str
+) -> None:
+    """Records `frame` as an input of the active run (MLflow's dataset inputs: name, source,
+    digest), so a model logged in the run says exactly which data it was trained or tested on.
+    MLflow stores at most 36 characters of a digest: a SHA-256 is cut to its first 32."""
+    from mlflow.data.pandas_dataset import from_pandas
+
+    dataset = from_pandas(frame, source=source, name=name, digest=digest[:32])
+    mlflow.log_input(dataset, context=context)

@@ -108,6 +108,7 @@ def summary_lines(
         _models(facts),
         _champion(facts, alias),
         _endpoint(facts),
+        facts.get("refresh_summary", ""),
     ):
         if part:
             lines.append(f"  {part}")
@@ -124,6 +125,8 @@ def _fact(name: str, value: Any) -> Any:
     if name in _DICTS and isinstance(value, Mapping):
         # Without the smoke test's predictions: only counts and names are summarised.
         return {key: item for key, item in value.items() if not isinstance(item, list | tuple)}
+    if name == "refresh_summary" and isinstance(value, Mapping):
+        return value.get("line")  # the refresh's one-line result (pipelines/refresh)
     if name.endswith(_TEST_METRICS_SUFFIX) and isinstance(value, Mapping) and "macro_f1" in value:
         return float(value["macro_f1"])
     return None

@@ -262,6 +262,9 @@ def test_two_people_in_two_browsers_never_get_the_same_review(server, new_page):
     for page, key in turns:
         _expect_review(page, REVIEWS[key])
         page.keyboard.press("1")
+        # The answer is in and the next page loaded before the other person acts: under load the
+        # two next-review requests could otherwise race for the same free review.
+        expect(page.locator("#review", has_text=REVIEWS[key])).to_have_count(0)
         if key == "r6":  # r7 is ana's: nothing left for bob, though he has not seen it
             expect(bob.locator("#done")).to_be_visible()
     expect(ana.locator("#done")).to_be_visible()

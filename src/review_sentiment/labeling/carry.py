@@ -96,3 +96,25 @@ def output_lines(
         elif kept is not None:
             lines.append(labeled_line(item, kept, **line_args))
     return lines
+
+
+def merge_rounds(rounds: dict[str, Sequence[dict]], classes: list[str], attribute: str) -> list[dict]:
+    """One line per item over labeling rounds taken in name order (oldest first): a later line
+    for the same item replaces the earlier one by the rule above (a person's label wins over a
+    machine's; otherwise the newer one wins).
+
+    Raises:
+        ManifestError: a line that is not a valid labeled line, naming its round and line.
+    """
+    kept: dict[str, tuple[dict, Label]] = {}
+    for name in sorted(rounds):
+        for number, line in enumerate(rounds[name], start=1):
+            try:
+                label = parse_labeled_line(line, classes, attribute=attribute).label
+            except LineProblem as problem:
+                raise ManifestError(f"line {number} of label round {name}: {problem}") from None
+            key = item_key(line)
+            earlier = kept.get(key)
+            if earlier is None or not isinstance(_keep(GivenLabel(earlier[1], {}), label), GivenLabel):
+                kept[key] = (line, label)
+    return [line for line, _ in kept.values()]

@@ -18,22 +18,27 @@ from review_sentiment.params.labeling import (
     StarRatingParams,
 )
 from review_sentiment.params.pipelines import (
+    ChampionGateParams,
     ClassifierParams,
     ColumnMapping,
     DeploymentParams,
     ExtractionParams,
     FeatureParams,
+    FrozenTestSetParams,
+    RefreshParams,
     TrainingParams,
 )
 
 __all__ = [
     "AutomatedLabelingParams",
     "AutomatedWorkforceParams",
+    "ChampionGateParams",
     "ClassifierParams",
     "ColumnMapping",
     "DeploymentParams",
     "ExtractionParams",
     "FeatureParams",
+    "FrozenTestSetParams",
     "GROUND_TRUTH_MIN_ITEMS",
     "GroundTruthParams",
     "GroundTruthStoppingParams",
@@ -41,6 +46,7 @@ __all__ = [
     "LabelingParams",
     "PUBLIC_CROWD_ACCOUNT",
     "PeopleWorkforceParams",
+    "RefreshParams",
     "SageMakerDeploymentParams",
     "SimulatedWorkforceParams",
     "StarRatingParams",

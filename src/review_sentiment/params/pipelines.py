@@ -133,3 +133,36 @@ class DeploymentParams(_Params):
                 "(arn:aws:iam::<account>:role/<name>, see docs/sagemaker.md)"
             )
         return self
+
+
+class FrozenTestSetParams(_Params):
+    """How the refresh's one yardstick is drawn, the first time or when rotated on purpose."""
+
+    # Share of the trusted labels drawn into it, stratified by label.
+    size: float = Field(default=0.2, gt=0.0, lt=1.0)
+    seed: int = 42
+    # Labels trusted as the truth: `human` (human-annotated yes: people, Ground Truth's workers,
+    # the simulated people) and `star_rating` (the reviewers' own stars). A model's own labels
+    # (the automated workforce's machine labels) never are.
+    trusted: list[Literal["human", "star_rating"]] = ["human", "star_rating"]
+
+    @field_validator("trusted")
+    @classmethod
+    def _at_least_one(cls, trusted: list[str]) -> list[str]:
+        if not trusted:
+            raise ValueError("refresh.test_set.trusted needs human, star_rating or both")
+        return trusted
+
+
+class ChampionGateParams(_Params):
+    # McNemar's one-sided exact test on the frozen test set: promote only below this p-value.
+    significance: float = Field(default=0.05, gt=0.0, le=1.0)
+    # Keep the champion if any class's recall on the frozen test set drops by more than this.
+    max_recall_drop: float = Field(default=0.05, ge=0.0, le=1.0)
+
+
+class RefreshParams(_Params):
+    # true draws the frozen test set again from the labels so far (for one run: --params).
+    rotate_test_set: bool = False
+    test_set: FrozenTestSetParams = FrozenTestSetParams()
+    gate: ChampionGateParams = ChampionGateParams()
