@@ -50,12 +50,13 @@ def mcnemar_exact(
 
 def recalls(truth: Sequence[str], predicted: Sequence[str], classes: Sequence[str]) -> dict[str, float]:
     """Each class's recall on these labels (classes absent from `truth` left out)."""
-    result = {}
-    for name in classes:
-        positions = [i for i, label in enumerate(truth) if label == name]
-        if positions:
-            result[name] = sum(predicted[i] == name for i in positions) / len(positions)
-    return result
+    from sklearn.metrics import recall_score
+
+    present = [name for name in classes if name in set(truth)]
+    if not present:
+        return {}
+    scores = recall_score(list(truth), list(predicted), labels=present, average=None, zero_division=0)
+    return {name: float(score) for name, score in zip(present, scores, strict=True)}
 
 
 def judge_candidate(

@@ -14,7 +14,6 @@ from pathlib import PurePosixPath
 
 import pandas as pd
 
-from review_sentiment.ground_truth.categories import label_categories as categories_for
 from review_sentiment.ground_truth.limits import MAX_ATTRIBUTE_CHARS
 from review_sentiment.ground_truth.records import item_key, source_sha1
 from review_sentiment.labeling.carry import merge_rounds
@@ -267,11 +266,6 @@ def accumulate_labels(
     return merged, labeled_set_version(hashes, len(merged))
 
 
-def build_refresh_label_categories(params: ExtractionParams) -> dict:
-    """The label category configuration of the job (as `build_label_categories`)."""
-    return categories_for(params.labels)
-
-
 # --- the frozen test set ------------------------------------------------------------------------
 
 
@@ -427,9 +421,8 @@ def decide_champion(
         logger.info("Refresh: no candidate (%s): nothing registered", candidate.get("reason"))
         return {"registered": False, "promoted": False, "reason": candidate.get("reason")}
     from review_sentiment.champion_gate import judge_candidate
-    from review_sentiment.pipelines.training.nodes import describe_registration
-    from review_sentiment.progress import step
-    from review_sentiment.registry import log_dataset_input, register_and_promote
+    from review_sentiment.pipelines.training.nodes import describe_registration, register_model
+    from review_sentiment.registry import log_dataset_input
 
     test = test_reviews_of(test_set)
     log_dataset_input(
@@ -447,19 +440,12 @@ def decide_champion(
             significance=params.gate.significance, max_recall_drop=params.gate.max_recall_drop,
         )  # fmt: skip
 
-    with step(f"registering the candidate as {training.registered_model_name}", logger=logger):
-        registration = register_and_promote(
-            candidate["model"],
-            model_name=training.registered_model_name,
-            test_texts=test["text"].tolist(),
-            test_labels=test["label"].tolist(),
-            alias=training.champion_alias,
-            example_texts=test["text"].head(training.input_example_size).tolist(),
-            allow_empty_texts=training.allow_empty_texts,
-            gate=gate,
-            tags={"labeled_set_sha256": labeled_version["digest"],
-                  "labeled_set_rounds": ",".join(labeled_version["rounds"])},  # fmt: skip
-        )
+    registration = register_model(
+        candidate["model"], candidate["selection"], test, training,
+        gate=gate,
+        tags={"labeled_set_sha256": labeled_version["digest"],
+              "labeled_set_rounds": ",".join(labeled_version["rounds"])},
+    )  # fmt: skip
     logger.info("Refresh: %s", describe_registration(registration, training.champion_alias))
     feature_set = candidate["selection"]["feature_set"]
     return {**registration.__dict__, "registered": True, "feature_set": feature_set}

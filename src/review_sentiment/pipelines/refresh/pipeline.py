@@ -5,11 +5,13 @@ summary. Not part of `__default__` (the plain end-to-end run)."""
 from kedro.pipeline import Node, Pipeline
 
 from review_sentiment.hooks import MLFLOW_TAG
-from review_sentiment.pipelines.data_extraction.nodes import build_input_manifest
+from review_sentiment.pipelines.data_extraction.nodes import (
+    build_input_manifest,
+    build_label_categories,
+)
 
 from .nodes import (
     accumulate_labels,
-    build_refresh_label_categories,
     collect_label_rounds,
     decide_champion,
     freeze_test_set,
@@ -50,7 +52,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="build_refresh_input_manifest",
             ),
             Node(
-                func=build_refresh_label_categories,
+                func=build_label_categories,
                 inputs="params:data_extraction",
                 outputs="label_categories",
                 name="build_refresh_label_categories",

@@ -156,20 +156,33 @@ def register_best_model(
 ) -> dict:
     """Logs and registers the chosen model; it becomes champion only if it beats the current one
     on this test set. The side effect is the point of the step: it lives in `registry`."""
-    # Logging the model and scoring the champion take 10-20 s: say so while it runs.
+    registration = register_model(best_model, selection, test_reviews, params)
+    logger.info("%s", describe_registration(registration, params.champion_alias))
+    return {**registration.__dict__, "feature_set": selection["feature_set"]}
+
+
+def register_model(
+    model: SklearnPipeline,
+    selection: dict,
+    test_reviews: pd.DataFrame,
+    params: TrainingParams,
+    **options: Any,
+) -> Registration:
+    """`register_and_promote` with the training parameters and this test set, with a progress
+    line while it runs (logging the model and scoring the champion take 10-20 s); `options`
+    (e.g. the refresh's `gate` and `tags`) are passed on."""
     what = f"registering {MODEL_NAMES[selection['feature_set']]} as {params.registered_model_name}"
     with step(what, logger=logger):
-        registration = register_and_promote(
-            best_model,
+        return register_and_promote(
+            model,
             model_name=params.registered_model_name,
             test_texts=test_reviews["text"].tolist(),
             test_labels=test_reviews["label"].tolist(),
             alias=params.champion_alias,
             example_texts=test_reviews["text"].head(params.input_example_size).tolist(),
             allow_empty_texts=params.allow_empty_texts,
+            **options,
         )
-    logger.info("%s", describe_registration(registration, params.champion_alias))
-    return {**registration.__dict__, "feature_set": selection["feature_set"]}
 
 
 def describe_registration(registration: Registration, alias: str) -> str:
