@@ -69,14 +69,23 @@ def find_duplicates(records: DataFrame) -> Duplicates:
             items_relabeled=int(totals["relabeled"]),
             relabeled_examples=[row.item_key for row in relabeled.collect()],
         )
-    per_text = keep_latest_per_item(records).groupBy("source_sha1").agg(
-        F.countDistinct("class_name").alias("labels"), F.min("source").alias("source")
-    )
+    # Only the narrow columns are shuffled; the few example texts are fetched afterwards.
+    narrow = records.select("item_key", "file", "line", "class_name", "source_sha1")
+    latest = keep_latest_per_item(narrow) if items.items_repeated else narrow
+    per_text = latest.groupBy("source_sha1").agg(F.countDistinct("class_name").alias("labels"))
     differing = per_text.where(F.col("labels") > 1)
     count = differing.count()
     if not count:
         return items
-    examples = differing.orderBy("source_sha1").limit(_EXAMPLES).collect()
+    first = differing.orderBy("source_sha1").limit(_EXAMPLES).collect()
+    example_hashes = [row.source_sha1 for row in first]
+    examples = (
+        records.where(F.col("source_sha1").isin(example_hashes))
+        .groupBy("source_sha1")
+        .agg(F.min("source").alias("source"))
+        .orderBy("source_sha1")
+        .collect()
+    )
     return replace(
         items,
         texts_labeled_differently=count,

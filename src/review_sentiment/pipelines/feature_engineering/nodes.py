@@ -73,11 +73,15 @@ def read_labeled_manifest(
             reading.update("finding duplicates")
             duplicates = find_duplicates(good)
             reading.update("collecting text and labels")
+            # With no item on several lines every good line is kept: no shuffle of the texts.
+            latest = keep_latest_per_item(good) if duplicates.items_repeated else good
+            # Sorted here, not by Spark: a global sort would shuffle every text once more.
             labeled = (
-                keep_latest_per_item(good)
-                .orderBy("file", "line")
-                .select(F.col("source").alias("text"), F.col("class_name").alias("label"))
+                latest.select("file", "line", "source", "class_name")
                 .toPandas()
+                .rename(columns={"source": "text", "class_name": "label"})
+                .sort_values(["file", "line"], kind="stable", ignore_index=True)
+                .drop(columns=["file", "line"])
             )
     finally:
         parsed.unpersist()
