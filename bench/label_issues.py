@@ -20,7 +20,8 @@ seed (the machine is shared: compare side by side, medians over seeds). peak_ext
 process's peak RSS minus its RSS just before the search (texts and labels already in memory).
 
 Usage: python bench/label_issues.py [--seeds 0 1 2] [--old-big-seeds 0] [--sizes 100000 300000]
-           [--capped-rows 100000] [--capped-sizes 300000]
+           [--capped-rows 100000] [--capped-sizes 300000] [--methods old new new_capped] [--merge]
+--merge keeps the runs already in the results file and replaces those run again.
 The old method takes minutes per run at 100k and more: --old-big-seeds picks the seeds it runs
 on at the big sizes (default seed 0 only).
 """
@@ -238,6 +239,8 @@ def main() -> None:
     parser.add_argument("--capped-sizes", type=int, nargs="*", default=[300_000])
     parser.add_argument("--capped-rows", type=int, default=100_000)
     parser.add_argument("--real", nargs="*", default=["amazon", "clothing"])
+    parser.add_argument("--methods", nargs="+", default=["old", "new", "new_capped"])
+    parser.add_argument("--merge", action="store_true")
     parser.add_argument("--one", nargs=3, metavar=("DATA", "METHOD", "SEED"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -251,7 +254,14 @@ def main() -> None:
             plan += [(str(size), "new_capped", seed) for seed in args.seeds]
     # The old method's slow big runs last: the results file is rewritten after every run.
     plan += [(str(size), "old", seed) for size in args.sizes for seed in args.old_big_seeds]
+    plan = [(data, method, seed) for data, method, seed in plan if method in args.methods]
     runs: list[dict] = []
+    if args.merge and RESULTS.exists():
+        again = set(plan)
+        runs = [
+            run for run in json.loads(RESULTS.read_text())["runs"]
+            if (run["data"], run["method"], run["seed"]) not in again
+        ]
     for data, method, seed in plan:
         run = _in_subprocess(data, method, seed, args.capped_rows)
         runs.append(run)

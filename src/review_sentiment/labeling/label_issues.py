@@ -34,6 +34,8 @@ CHUNK_ROWS = 50_000
 # Every class keeps at least this many of its examples in the training sample (all of them when it
 # has fewer), so that every fold's model sees every class however small the sample.
 MIN_SAMPLED_PER_CLASS = 100
+# As the vocabulary model's min_df: a term must be in this many of the sample's texts to count.
+MIN_DF = 2
 # Fewer training labels than this make the probabilities too rough to rank errors by.
 MIN_TRAIN_ROWS = 1_000
 # A fold's model sees at least this many examples (passes over a small set are cheap).
@@ -174,6 +176,10 @@ def _out_of_sample_probabilities(
         eta.hashed_rows(len(parts[-1].indptr) - 1, time.monotonic() - began)
     features = sp.vstack(parts, format="csr") if len(parts) > 1 else parts[0]
     del parts
+    # Terms in fewer than MIN_DF of the sample's texts say nothing a model could learn, yet they
+    # would take a share of each text's norm (a vocabulary's min_df drops them; hashing cannot).
+    kept = np.bincount(features.indices, minlength=n_features) >= MIN_DF
+    features = _only(features, kept)
     tfidf = TfidfTransformer(sublinear_tf=True).fit(features)
     features = tfidf.transform(features, copy=False)
 
@@ -202,7 +208,7 @@ def _out_of_sample_probabilities(
         eta.say(f"scoring the labels outside the sample, {start:,}/{len(others):,}", log=start == 0)
         began = time.monotonic()
         rows = others[start : start + CHUNK_ROWS]
-        chunk = tfidf.transform(hasher.transform([texts[i] for i in rows]), copy=False)
+        chunk = tfidf.transform(_only(hasher.transform([texts[i] for i in rows]), kept), copy=False)
         chunk_folds = fold_of[rows]
         for fold, model in enumerate(models):
             mine = chunk_folds == fold
@@ -210,6 +216,13 @@ def _out_of_sample_probabilities(
                 probabilities[np.ix_(rows[mine], model.classes_)] = model.predict_proba(chunk[mine])
         eta.hashed_rows(len(rows), time.monotonic() - began)
     return probabilities
+
+
+def _only(features: sp.csr_matrix, columns: np.ndarray) -> sp.csr_matrix:
+    """`features` with the entries outside the boolean mask `columns` removed, in place."""
+    features.data[~columns[features.indices]] = 0
+    features.eliminate_zeros()
+    return features
 
 
 def _training_sample(
