@@ -248,7 +248,7 @@ def _training_sample(
 def _fit(features: sp.csr_matrix, label_ids: np.ndarray, seed: int, epochs: int) -> LogisticRegression:
     """Multinomial logistic regression (log-loss, so cleanlab can threshold its probabilities
     without calibration), `epochs` passes of SAGA: on hashed features lbfgs took 70x longer for
-    the same recall (see `LabelIssuesParams`). A small set gets more passes, up to
+    the same recall (conf/base/parameters_labeling.yml). A small set gets more passes, up to
     `MIN_FIT_VISITS` examples seen or convergence: a few passes over 200 examples leave the
     probabilities near the class shares."""
     passes = max(epochs, math.ceil(MIN_FIT_VISITS / features.shape[0]))
