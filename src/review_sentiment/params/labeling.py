@@ -179,11 +179,17 @@ class AutomatedWorkforceParams(AutomatedLabelingParams):
 
 
 class LabelIssuesParams(_Params):
-    """Likely label errors (cleanlab, out-of-sample probabilities) written as a review queue."""
+    """Likely label errors (cleanlab, out-of-sample probabilities) written as a review queue.
+    The measured reasons for the defaults are in conf/base/parameters_labeling.yml."""
 
     enabled: bool = True
-    cv_folds: int = Field(default=5, ge=2)
+    cv_folds: int = Field(default=3, ge=2)
     seed: int = 42
+    # Labels each fold's model learns from, a stratified sample (None: all of them).
+    max_train_rows: int | None = Field(default=200_000, ge=1_000)
+    # Hashed feature columns: bounds the models' memory whatever the vocabulary.
+    n_features: int = Field(default=2**20, ge=2**10, le=2**24)
+    epochs: int = Field(default=5, ge=1)
 
 
 class LabelingParams(_Params):

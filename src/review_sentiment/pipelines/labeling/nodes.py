@@ -182,7 +182,11 @@ def find_label_issues(
     texts = [line["source"] for line in output_manifest]
     labels = [line[metadata]["class-name"] for line in output_manifest]
     try:
-        issues = search(texts, labels, classes, cv_folds=settings.cv_folds, seed=settings.seed)
+        issues = search(
+            texts, labels, classes, cv_folds=settings.cv_folds, seed=settings.seed,
+            max_train_rows=settings.max_train_rows, n_features=settings.n_features,
+            epochs=settings.epochs,
+        )
     except ValueError as error:
         logger.warning("Label issues not searched: %s", error)
         return []
