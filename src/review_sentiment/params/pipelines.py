@@ -76,7 +76,18 @@ class FeatureParams(_Params):
     test_size: float = Field(default=0.2, gt=0.0, lt=1.0)
     seed: int = 42
     ngram_range: tuple[int, int] = (1, 2)
+    # How terms become columns (the measured reason for the default: parameters_feature_engineering.yml):
+    # hashing: each term hashed into one of n_features columns (HashingVectorizer, stateless: no
+    # vocabulary, so memory and the served model's size do not grow with the data); counts: a
+    # vocabulary learned from the training texts (CountVectorizer), pruned by min_df and max_features.
+    vectorizer: Literal["counts", "hashing"] = "hashing"
     min_df: int = Field(default=1, ge=1)
+    # None: every term seen min_df times; else the max_features most frequent of them.
+    max_features: int | None = Field(default=None, ge=1)
+    # counts: the vocabulary is learned from this many training texts (a seeded sample) and
+    # then counted in all of them, so the vocabulary built before pruning stays bounded; None: all.
+    vocabulary_sample_size: int | None = Field(default=None, ge=1)
+    n_features: int = Field(default=2**20, ge=2, le=2**31 - 1)
     lowercase: bool = True
 
     @model_validator(mode="after")
@@ -84,6 +95,25 @@ class FeatureParams(_Params):
         low, high = self.ngram_range
         if not 1 <= low <= high:
             raise ValueError(f"ngram_range must be (low, high) with 1 <= low <= high, got {self.ngram_range}")
+        return self
+
+    @model_validator(mode="after")
+    def _options_of_the_chosen_vectorizer(self) -> FeatureParams:
+        """A setting the chosen vectorizer would ignore is refused: it would look applied."""
+        ignored = {
+            "counts": ["n_features"],
+            "hashing": ["min_df", "max_features", "vocabulary_sample_size"],
+        }[self.vectorizer]
+        given = [name for name in ignored if name in self.model_fields_set]
+        if self.vectorizer == "hashing" and "min_df" in given and self.min_df == 1:
+            given.remove("min_df")  # min_df: 1 prunes nothing, as with hashing
+        if given:
+            other = "hashing" if self.vectorizer == "counts" else "counts"
+            raise ValueError(
+                f"feature_engineering.{given[0]} ({getattr(self, given[0])}) applies to "
+                f"vectorizer: {other} only, and vectorizer is {self.vectorizer}: remove "
+                f"{given[0]} or set vectorizer: {other}"
+            )
         return self
 
 

@@ -1,11 +1,16 @@
 import json
+from pathlib import Path
 
+import mlflow
+import numpy as np
 import pandas as pd
 import pytest
+import yaml
+from pydantic import ValidationError
 from scipy.sparse import issparse
 
 from review_sentiment.datasets import ManifestError
-from review_sentiment.params import FeatureParams
+from review_sentiment.params import ClassifierParams, FeatureParams
 from review_sentiment.pipelines.feature_engineering.nodes import (
     build_bigram_features,
     build_tfidf_features,
@@ -13,6 +18,9 @@ from review_sentiment.pipelines.feature_engineering.nodes import (
     read_labeled_reviews,
     split_reviews,
 )
+from review_sentiment.pipelines.training.nodes import build_bigram_model, build_tfidf_model, fit_classifier
+from tests.conftest import PROJECT
+from tests.serving import PROBE_LABELS, PROBE_TEXTS, TEST, TRAIN, local_mlflow, register
 
 CLASSES = ["positive", "negative", "neutral"]
 CATEGORIES = {"labels": [{"label": name} for name in CLASSES]}
@@ -266,7 +274,7 @@ def test_bigram_features_are_fitted_on_train_only():
     train = pd.DataFrame({"text": ["good phone", "bad phone"], "label": ["positive", "negative"]})
     test = pd.DataFrame({"text": ["unseen words here"], "label": ["neutral"]})
 
-    vectorizer, train_x, test_x = build_bigram_features(train, test, FeatureParams())
+    vectorizer, train_x, test_x = build_bigram_features(train, test, FeatureParams(vectorizer="counts"))
 
     assert set(vectorizer.vocabulary_) == {"good", "phone", "bad", "good phone", "bad phone"}
     assert train_x.shape == (2, 5) and test_x.shape == (1, 5)
@@ -281,6 +289,142 @@ def test_tfidf_features_reweight_the_counts():
 
     assert issparse(train_x) and train_x.shape == train_counts.shape
     assert test_x.shape == test_counts.shape
-    # rows are L2-normalised
-    assert abs((train_x.multiply(train_x)).sum(axis=1).max() - 1.0) < 1e-9
+    # rows are L2-normalised (float32: to about 1e-7)
+    assert abs((train_x.multiply(train_x)).sum(axis=1).max() - 1.0) < 1e-6
     assert transformer.idf_.shape == (train_counts.shape[1],)
+
+
+def test_counts_are_float32_so_neither_tfidf_nor_the_classifier_copies_them():
+    train, test = split_reviews(labeled(10), FeatureParams())
+
+    _, train_counts, test_counts = build_bigram_features(train, test, FeatureParams())
+    _, train_x, test_x = build_tfidf_features(train_counts, test_counts)
+
+    assert train_counts.dtype == test_counts.dtype == np.float32
+    assert train_x.dtype == test_x.dtype == np.float32
+
+
+def test_min_df_keeps_terms_of_at_least_that_many_training_texts():
+    train = pd.DataFrame({"text": ["good phone", "good case", "bad cable"], "label": ["p", "p", "n"]})
+    test = pd.DataFrame({"text": ["good cable"], "label": ["p"]})
+
+    vectorizer, train_x, test_x = build_bigram_features(train, test, FeatureParams(vectorizer="counts", min_df=2))
+
+    assert set(vectorizer.vocabulary_) == {"good"}
+    assert train_x.shape == (3, 1) and test_x.toarray().tolist() == [[1.0]]
+
+
+def test_max_features_bounds_the_vocabulary_to_the_most_frequent_terms():
+    train, test = split_reviews(labeled(10), FeatureParams())
+
+    vectorizer, train_x, test_x = build_bigram_features(train, test, FeatureParams(vectorizer="counts", max_features=4))
+
+    assert len(vectorizer.vocabulary_) == 4
+    assert {"review", "number", "review number"} <= set(vectorizer.vocabulary_)
+    assert train_x.shape[1] == test_x.shape[1] == 4
+
+
+def test_a_vocabulary_sample_learns_terms_from_the_sample_and_counts_every_text():
+    train = pd.DataFrame({"text": [f"word{i} common" for i in range(50)], "label": ["p"] * 50})
+    test = pd.DataFrame({"text": ["common word3"], "label": ["p"]})
+    params = FeatureParams(vectorizer="counts", vocabulary_sample_size=10, ngram_range=(1, 1))
+
+    vectorizer, train_x, test_x = build_bigram_features(train, test, params)
+
+    assert len(vectorizer.vocabulary_) == 11  # "common" and the ten sampled "wordN"
+    assert train_x.shape == (50, 11) and test_x.shape == (1, 11)
+    assert train_x[:, vectorizer.vocabulary_["common"]].sum() == 50
+
+
+def test_hashing_gives_n_features_columns_and_the_same_columns_for_train_and_test():
+    train, test = split_reviews(labeled(10), FeatureParams())
+    params = FeatureParams(vectorizer="hashing", n_features=2**10)
+
+    vectorizer, train_x, test_x = build_bigram_features(train, test, params)
+    _, tfidf_train, tfidf_test = build_tfidf_features(train_x, test_x)
+
+    assert train_x.shape == (len(train), 2**10) and test_x.shape == (len(test), 2**10)
+    assert tfidf_train.shape[1] == tfidf_test.shape[1] == 2**10
+    # Counts, as CountVectorizer gives: "review number 3" has 5 uni- and bigrams, all counted once.
+    assert train_x.min() >= 0 and (train_x.sum(axis=1) == 5).all()
+    # The one vectorizer the served model keeps maps a test text to the columns it was scored on.
+    assert (vectorizer.transform(test["text"]) != test_x).nnz == 0
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"vectorizer": "hashing", "max_features": 1000}, "feature_engineering.max_features"),
+        ({"vectorizer": "hashing", "min_df": 3}, "feature_engineering.min_df"),
+        ({"vectorizer": "hashing", "vocabulary_sample_size": 10}, "feature_engineering.vocabulary_sample_size"),
+        ({"vectorizer": "counts", "n_features": 1024}, "feature_engineering.n_features"),
+        ({"vectorizer": "bag-of-words"}, "vectorizer"),
+        ({"vectorizer": "counts", "max_features": 0}, "max_features"),
+        ({"vectorizer": "hashing", "n_features": 1}, "n_features"),
+    ],
+)
+def test_a_setting_the_vectorizer_cannot_use_is_refused_naming_the_key(settings, named):
+    with pytest.raises(ValidationError, match=named):
+        FeatureParams(**settings)
+
+
+def test_hashing_takes_min_df_1_which_prunes_nothing():
+    assert FeatureParams(vectorizer="hashing", min_df=1).vectorizer == "hashing"
+
+
+def test_the_base_parameters_are_the_defaults_and_say_why():
+    text = (PROJECT / "conf/base/parameters_feature_engineering.yml").read_text()
+
+    params = FeatureParams(**yaml.safe_load(text)["feature_engineering"])
+
+    assert params == FeatureParams()
+    assert (params.vectorizer, params.n_features) == ("hashing", 2**20)
+    assert "Why hashing 2**20" in text
+
+
+def test_a_served_model_of_hashed_features_labels_raw_texts(tmp_path):
+    train = pd.DataFrame(TRAIN, columns=["text", "label"])
+    test = pd.DataFrame(TEST, columns=["text", "label"])
+    params = FeatureParams(vectorizer="hashing", n_features=2**12)
+    vectorizer, train_counts, test_counts = build_bigram_features(train, test, params)
+    transformer, train_tfidf, _ = build_tfidf_features(train_counts, test_counts)
+    classifier = fit_classifier(train_tfidf, train, ClassifierParams(random_state=0))
+    model = build_tfidf_model(vectorizer, transformer, classifier)
+
+    with local_mlflow(tmp_path) as experiment:
+        register(model, "hashed", experiment)
+        served = mlflow.pyfunc.load_model("models:/hashed@champion")
+        answers = served.predict(PROBE_TEXTS)
+
+    assert list(answers) == PROBE_LABELS
+
+
+def test_the_logged_model_does_not_grow_with_pruned_terms(tmp_path):
+    base = pd.DataFrame(TRAIN, columns=["text", "label"])
+    # The same texts, each with a word no other text has: min_df 2 prunes all of them.
+    noisy = base.assign(text=[f"{text} unique{i}x" for i, text in enumerate(base["text"])])
+    test = pd.DataFrame(TEST, columns=["text", "label"])
+    params = FeatureParams(vectorizer="counts", min_df=2)
+    sizes = {}
+    with local_mlflow(tmp_path) as experiment:
+        for name, train in {"base": base, "noisy": noisy}.items():
+            vectorizer, train_x, _ = build_bigram_features(train, test, params)
+            classifier = fit_classifier(train_x, train, ClassifierParams(random_state=0))
+            registration = register(build_bigram_model(vectorizer, classifier), name, experiment)
+            folder = Path(mlflow.artifacts.download_artifacts(registration.model_uri, dst_path=str(tmp_path / name)))
+            sizes[name] = sum(path.stat().st_size for path in folder.rglob("*.skops"))
+            assert not hasattr(vectorizer, "stop_words_")  # scikit-learn < 1.5 kept pruned terms there
+
+    assert sizes["noisy"] == sizes["base"] > 0
+
+
+def test_a_hashed_term_no_training_text_has_takes_no_tfidf_weight():
+    train = pd.DataFrame({"text": ["good phone", "bad phone"], "label": ["positive", "negative"]})
+    test = pd.DataFrame({"text": ["good phone", "good phone never seen before"], "label": ["p", "p"]})
+    params = FeatureParams(vectorizer="hashing", n_features=2**16)
+    _, train_counts, test_counts = build_bigram_features(train, test, params)
+
+    _, _, test_x = build_tfidf_features(train_counts, test_counts)
+
+    # As with a learned vocabulary, where unknown terms are dropped: both texts weigh the same.
+    assert abs(test_x[0] - test_x[1]).max() < 1e-6

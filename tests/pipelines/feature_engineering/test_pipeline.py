@@ -39,7 +39,15 @@ def tracking(tmp_path):
         yield experiment
 
 
-def test_manifest_to_registered_champion(manifest_lines, tracking, tmp_path):
+@pytest.mark.parametrize(
+    "features",
+    [
+        FeatureParams(test_size=0.25, seed=1, vectorizer="counts"),
+        FeatureParams(test_size=0.25, seed=1, vectorizer="hashing", n_features=2**12),
+    ],
+    ids=["counts", "hashing"],
+)
+def test_manifest_to_registered_champion(manifest_lines, tracking, tmp_path, features):
     # Kept on disk: the runner frees in-memory intermediate data once no node needs it.
     kept = {
         name: PickleDataset(filepath=str(tmp_path / f"{name}.pkl"))
@@ -53,7 +61,7 @@ def test_manifest_to_registered_champion(manifest_lines, tracking, tmp_path):
             "label_categories": MemoryDataset({"labels": [{"label": c} for c in CLASSES]}),
             # No labeling run before this one: the optional queue is absent.
             "labeling_queue": OptionalJSONDataset(filepath=str(tmp_path / "labeling_queue.json")),
-            "params:feature_engineering": MemoryDataset(FeatureParams(test_size=0.25, seed=1)),
+            "params:feature_engineering": MemoryDataset(features),
             "params:training": MemoryDataset(TrainingParams(registered_model_name="slice-model")),
             "params:training.classifier": MemoryDataset(TrainingParams().classifier),
         }

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 from scipy.sparse import csr_matrix
-from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer, TfidfTransformer
 from sklearn.linear_model import SGDClassifier
 from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 from sklearn.pipeline import Pipeline as SklearnPipeline
@@ -107,13 +107,15 @@ def _confusion_matrix_figure(truth: pd.Series, predicted, classes: list[str], ti
     return figure
 
 
-def build_bigram_model(vectorizer: CountVectorizer, classifier: SGDClassifier) -> SklearnPipeline:
-    """Text → label: bigram counts then the classifier."""
+def build_bigram_model(
+    vectorizer: CountVectorizer | HashingVectorizer, classifier: SGDClassifier
+) -> SklearnPipeline:
+    """Text → label: bigram counts (learned or hashed) then the classifier."""
     return as_text_model(("vectorizer", vectorizer), ("classifier", classifier))
 
 
 def build_tfidf_model(
-    vectorizer: CountVectorizer, transformer: TfidfTransformer, classifier: SGDClassifier
+    vectorizer: CountVectorizer | HashingVectorizer, transformer: TfidfTransformer, classifier: SGDClassifier
 ) -> SklearnPipeline:
     """Text → label: bigram counts, TF-IDF weights, then the classifier."""
     return as_text_model(
