@@ -73,7 +73,8 @@ def project_spark():
     """
     from pyspark.sql import SparkSession
 
-    session = SparkSession.getActiveSession()
+    # The running one, if any (a test's, a notebook's): getOrCreate would apply no settings.
+    session = SparkSession.getActiveSession() or getattr(SparkSession, "_instantiatedSession", None)
     if session is not None:
         return session
     if _PROJECT_SPARK_CONF is None:
