@@ -7,7 +7,6 @@ one piece to an object store). Memory stays at one chunk (or one partition), wha
 from __future__ import annotations
 
 import contextlib
-import csv
 import os
 import secrets
 import tempfile

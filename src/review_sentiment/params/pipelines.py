@@ -17,7 +17,7 @@ from review_sentiment.params.base import _Params
 SEPARATORS = {"tab": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 # data_extraction.engine auto: the raw file size (MB as stored, compressed or not) from which Spark
 # extracts instead of pandas (bench/results/extraction.json; parameters_data_extraction.yml).
-SPARK_FROM_MB = 50.0
+SPARK_FROM_MB = 75.0
 
 
 class ColumnMapping(_Params):
