@@ -1,10 +1,11 @@
 """The Spark steps on a real cluster endpoint: a Spark Connect server on 127.0.0.1 (the protocol
 Databricks Connect speaks), started here in its own process group and stopped with it. The
 manifest reader, and `kedro run --env cluster --pipelines feature_engineering`, read through it
-what a local session reads."""
+what a local session reads; `--pipelines data_extraction` writes through it what pandas writes."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -258,3 +259,35 @@ def test_the_log_names_a_databricks_endpoint_without_its_token():
     databricks = "sc://adb-1.azuredatabricks.net:443/;token=dapiSECRET;x-databricks-cluster-id=0101"
 
     assert spark_location({"spark.remote": databricks}) == "Spark Connect sc://adb-1.azuredatabricks.net:443"
+
+
+@pytest.mark.e2e
+def test_data_extraction_runs_through_spark_connect_and_writes_what_pandas_writes(connect_url, tmp_path):
+    """`--env cluster` with SPARK_REMOTE: engine auto takes Spark (the session is a cluster's), the
+    Connect server reads the raw file and cleans it (its Python workers a bare `python3`), and
+    the lines come back to one manifest file equal to a local pandas run's."""
+    root = tmp_path / "project"
+    shutil.copytree(PROJECT / "conf", root / "conf", ignore=shutil.ignore_patterns("credentials*", "local"))
+    (root / "conf" / "local").mkdir()
+    shutil.copy(PROJECT / "pyproject.toml", root / "pyproject.toml")
+    (root / "src").mkdir()
+    raw = root / "data" / "01_raw" / "clothing_2k.csv.gz"
+    raw.parent.mkdir(parents=True)
+    bundled = pd.read_csv(PROJECT / "data/01_raw/womens_clothing_reviews_8k.csv.gz", dtype=str, keep_default_na=False)
+    bundled.head(2_000).to_csv(raw, index=False)
+    manifest, sample = root / "data/03_primary/input.manifest", root / "data/02_intermediate/review_sample.csv"
+    extract = [str(BIN / "kedro"), "run", "--pipelines", "data_extraction", "--params",
+               "raw_reviews_path=data/01_raw/clothing_2k.csv.gz"]  # fmt: skip
+
+    local = run(extract, cwd=root)
+    assert "with pandas (engine auto" in local.stdout + local.stderr
+    expected_manifest, expected_sample = manifest.read_bytes(), sample.read_bytes()
+    manifest.unlink()
+    remote = run([*extract[:2], "--env", "cluster", *extract[2:]], cwd=root, SPARK_REMOTE=connect_url)
+
+    output = remote.stdout + remote.stderr
+    assert f"starting Spark (Spark Connect {connect_url})" in output
+    assert "with Spark, comma-separated (engine auto: the Spark session is a cluster's" in output
+    assert manifest.read_bytes() == expected_manifest
+    assert expected_manifest.count(b"\n") > 1_900
+    pd.testing.assert_frame_equal(pd.read_csv(sample, keep_default_na=False), pd.read_csv(io.BytesIO(expected_sample), keep_default_na=False))

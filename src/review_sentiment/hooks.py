@@ -31,7 +31,9 @@ class SparkHooks:
 
     @hook_impl
     def after_context_created(self, context) -> None:
+        global _PROJECT_SPARK_CONF
         self._spark_conf = dict(context.config_loader["spark"])
+        _PROJECT_SPARK_CONF = self._spark_conf
 
     @hook_impl
     def before_pipeline_run(self, pipeline: Pipeline, catalog: DataCatalog) -> None:
@@ -50,6 +52,45 @@ CONNECT_SETTINGS_PREFIX = "spark.sql."
 
 class SparkConfigError(ValueError):
     """`spark.yml` names no place to run Spark (e.g. `--env cluster` without its variables)."""
+
+
+# The settings of the project's session (conf/<env>/spark.yml), recorded by SparkHooks when a
+# Kedro context is created, for code that needs Spark only sometimes (`project_spark`).
+_PROJECT_SPARK_CONF: dict[str, Any] | None = None
+
+
+def project_spark_conf() -> dict[str, Any] | None:
+    """The project's Spark settings, or None outside a Kedro context (a bare script or test)."""
+    return _PROJECT_SPARK_CONF
+
+
+def project_spark():
+    """The project's Spark session, started on first use from `conf/*/spark.yml` (the one
+    `SparkHooks` starts; never a second one). Outside a Kedro context, the running session.
+
+    Raises:
+        SparkConfigError: no Kedro context and no session running.
+    """
+    from pyspark.sql import SparkSession
+
+    # The running one, if any (a test's, a notebook's): getOrCreate would apply no settings.
+    session = SparkSession.getActiveSession() or getattr(SparkSession, "_instantiatedSession", None)
+    if session is not None:
+        return session
+    if _PROJECT_SPARK_CONF is None:
+        raise SparkConfigError(
+            "no Spark settings: run through Kedro (conf/*/spark.yml) or start a session first"
+        )
+    with step(f"starting Spark ({spark_location(_PROJECT_SPARK_CONF)})", logger=logger):
+        return start_spark(_PROJECT_SPARK_CONF)
+
+
+def spark_is_remote(spark_conf: dict[str, Any] | None) -> bool:
+    """Whether the settings put Spark on a cluster (a Connect endpoint, or a master that is not
+    `local[...]`) rather than in this process."""
+    conf = spark_conf or {}
+    master = str(conf.get("spark.master") or "local")
+    return remote_url(conf) is not None or not master.startswith("local")
 
 
 def remote_url(spark_conf: dict[str, Any]) -> str | None:

@@ -15,6 +15,9 @@ from review_sentiment.params.base import _Params
 # The separators `data_extraction.separator` takes by name: `kedro run --params` splits its
 # argument on commas, so `--params data_extraction.separator=comma` is how to pass ",".
 SEPARATORS = {"tab": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+# data_extraction.engine auto: the raw file size (MB as stored, compressed or not) from which Spark
+# extracts instead of pandas (bench/results/extraction.json; parameters_data_extraction.yml).
+SPARK_FROM_MB = 75.0
 
 
 class ColumnMapping(_Params):
@@ -43,6 +46,11 @@ class ExtractionParams(_Params):
     # review out (skip), or keep its beginning (truncate). Why skip is the default:
     # parameters_data_extraction.yml.
     too_long: Literal["skip", "truncate"] = "skip"
+    # Which engine extracts: pandas (the file read into this process), spark (the project's
+    # session, conf/*/spark.yml), or auto: spark for a raw file of `spark_from_mb` or more as
+    # stored, or when the session is a cluster's (--env cluster); else pandas.
+    engine: Literal["auto", "pandas", "spark"] = "auto"
+    spark_from_mb: float = Field(default=SPARK_FROM_MB, gt=0)
 
     @field_validator("labels")
     @classmethod

@@ -1,13 +1,18 @@
-"""Raw reviews to a Ground Truth input manifest: parse, select, clean, de-duplicate, sample."""
+"""Raw reviews to a Ground Truth input manifest: parse, select, clean, de-duplicate, sample.
+
+Two engines, one pipeline: `parse_raw_reviews` reads the file with pandas or has Spark read it
+(`data_extraction.engine`, `choose_engine`), and each later node works on what it gets, a pandas
+table here or a Spark one in `spark_engine`, with the same columns, texts, counts, errors and
+manifest lines.
+"""
 
 from __future__ import annotations
 
 import html
-import io
 import logging
 import re
 from pathlib import PurePosixPath
-from typing import Literal
+from typing import IO, Literal
 
 import pandas as pd
 
@@ -37,30 +42,75 @@ _COMPRESSION_BY_SUFFIX = {".gz": "gzip", ".bz2": "bz2", ".zip": "zip", ".xz": "x
 _COMPRESSION_BY_MAGIC = {b"\x1f\x8b": "gzip", b"PK\x03\x04": "zip", b"BZh": "bz2"}
 _SEPARATOR_BY_SUFFIX = {".tsv": "\t", ".tab": "\t", ".csv": ","}
 _SEPARATOR_NAMES = {character: name for name, character in SEPARATORS.items()}
+_PARQUET_SUFFIXES = {".parquet", ".pq"}
+_PARQUET_MAGIC = b"PAR1"
 
 
-def _source(raw: pd.DataFrame) -> str:
+def _source(raw) -> str:
     # Set by parse_raw_reviews (and by the project's hook on tables the catalog loads), so errors
     # name the real file.
-    return raw.attrs.get("source", "raw_reviews")
+    if isinstance(raw, pd.DataFrame):
+        return raw.attrs.get("source", "raw_reviews")
+    from review_sentiment.pipelines.data_extraction import spark_engine
+
+    return spark_engine.source_of(raw)
 
 
-def parse_raw_reviews(raw_reviews: RawFile, params: ExtractionParams) -> pd.DataFrame:
-    """The raw file as a table of text columns, empty fields as "" (ids and texts as written).
+def _columns(table) -> list[str]:
+    """A table's columns, pandas or Spark (less the Spark engine's row order)."""
+    if isinstance(table, pd.DataFrame):
+        return list(table.columns)
+    from review_sentiment.pipelines.data_extraction.spark_engine import ORDER
+
+    return [column for column in table.columns if column != ORDER]
+
+
+def choose_engine(raw: RawFile, params: ExtractionParams) -> tuple[str, str]:
+    """`pandas` or `spark` for this file, and why (for the log): `data_extraction.engine`, or
+    with `auto` Spark when the project's session is a cluster's or the file is at least
+    `spark_from_mb` as stored, else pandas (no JVM started for a small file)."""
+    if params.engine != "auto":
+        return params.engine, "data_extraction.engine"
+    from review_sentiment.hooks import project_spark_conf, spark_is_remote, spark_location
+
+    conf = project_spark_conf()
+    if conf is not None and spark_is_remote(conf):
+        return "spark", f"engine auto: the Spark session is a cluster's ({spark_location(conf)})"
+    megabytes = raw.size / 1e6
+    if megabytes >= params.spark_from_mb:
+        return "spark", f"engine auto: {megabytes:,.0f} MB >= spark_from_mb {params.spark_from_mb:g}"
+    return "pandas", f"engine auto: {megabytes:,.1f} MB < spark_from_mb {params.spark_from_mb:g}"
+
+
+def parse_raw_reviews(raw_reviews: RawFile, params: ExtractionParams):
+    """The raw file as a table of text columns, empty fields as "" (ids and texts as written):
+    a pandas DataFrame, or a Spark one (`choose_engine`) that the next nodes take as it is.
 
     The separator is `params.separator`, else the file name's (.tsv tab, .csv comma, compressed
     or not), else whichever of tab and comma splits the header into more columns. Compression
     comes from the name (.gz, .bz2, .zip, .xz, .zst) or, for gzip, zip and bzip2, the content.
+    A .parquet file (or one starting with Parquet's magic bytes) is read as Parquet.
 
     Raises:
         ReviewDataError: the file cannot be read as a table that way (naming the file and the
             setting to change).
     """
+    engine, why = choose_engine(raw_reviews, params)
     compression = _compression(raw_reviews)
-    separator, chosen_by = _separator(raw_reviews, params.separator, compression)
-    shown = _SEPARATOR_NAMES.get(separator, repr(separator))
+    parquet = _is_parquet(raw_reviews, compression)
+    if parquet:
+        separator, chosen_by, shown = None, "Parquet", "Parquet"
+    else:
+        separator, chosen_by = _separator(raw_reviews, params.separator, compression)
+        shown = _SEPARATOR_NAMES.get(separator, repr(separator))
+    if engine == "spark":
+        return _parse_with_spark(raw_reviews, separator, compression, parquet, why)
     try:
-        table = _read_table(raw_reviews.content, separator, compression)
+        if parquet:
+            table = _read_parquet(raw_reviews)
+        else:
+            with raw_reviews.open() as stream:
+                table = _read_table(stream, separator, compression)
     except UnicodeDecodeError as exc:
         raise ReviewDataError(
             f"{raw_reviews.path}: not UTF-8 text ({_one_line(exc)}); save it as UTF-8"
@@ -75,18 +125,48 @@ def parse_raw_reviews(raw_reviews: RawFile, params: ExtractionParams) -> pd.Data
             f"{_LOCAL_PARAMETERS} if that is not its separator"
         ) from exc
     logger.info(
-        "Read %s reviews from %s, %s-separated (%s)", f"{len(table):,}", raw_reviews.path, shown,
-        chosen_by,
+        "Read %s reviews from %s, %s%s (%s), with pandas (%s)", f"{len(table):,}",
+        raw_reviews.path, shown, "" if parquet else "-separated", chosen_by, why,
     )
     table.attrs["source"] = f"{raw_reviews.path} (dataset raw_reviews)"
     return table
 
 
+def _read_parquet(raw: RawFile) -> pd.DataFrame:
+    """Every column as text, nulls as "", as Spark casts them (Arrow's casts)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with raw.open() as stream:
+        arrow = pq.read_table(stream)
+    return pd.DataFrame(
+        {
+            name: arrow.column(name).cast(pa.string()).to_pandas().fillna("").astype(object)
+            for name in arrow.column_names
+        }
+    )
+
+
+def _parse_with_spark(
+    raw: RawFile, separator: str | None, compression: str | None, parquet: bool, why: str
+):
+    from review_sentiment.hooks import project_spark
+    from review_sentiment.pipelines.data_extraction import spark_engine
+
+    table = spark_engine.read_raw_table(
+        project_spark(), raw, source=f"{raw.path} (dataset raw_reviews)", separator=separator,
+        compression=compression, parquet=parquet,
+    )  # fmt: skip
+    shown = "Parquet" if parquet else f"{_SEPARATOR_NAMES.get(separator, repr(separator))}-separated"
+    logger.info("Reading %s with Spark, %s (%s)", raw.path, shown, why)
+    return table
+
+
 def _read_table(
-    content: bytes, separator: str, compression: str | None, **options
+    stream: IO[bytes], separator: str, compression: str | None, **options
 ) -> pd.DataFrame:
     return pd.read_csv(
-        io.BytesIO(content), sep=separator, compression=compression, encoding="utf-8-sig",
+        stream, sep=separator, compression=compression, encoding="utf-8-sig",
         dtype=str, keep_default_na=False, **options,
     )
 
@@ -99,8 +179,15 @@ def _compression(raw: RawFile) -> str | None:
     suffix = PurePosixPath(raw.name).suffix.lower()
     if suffix in _COMPRESSION_BY_SUFFIX:
         return _COMPRESSION_BY_SUFFIX[suffix]
-    by_content = (m for start, m in _COMPRESSION_BY_MAGIC.items() if raw.content.startswith(start))
+    head = raw.head(4)
+    by_content = (m for start, m in _COMPRESSION_BY_MAGIC.items() if head.startswith(start))
     return next(by_content, None)
+
+
+def _is_parquet(raw: RawFile, compression: str | None) -> bool:
+    if compression is not None:
+        return False
+    return PurePosixPath(raw.name).suffix.lower() in _PARQUET_SUFFIXES or raw.head(4) == _PARQUET_MAGIC
 
 
 def _separator(raw: RawFile, option: str, compression: str | None) -> tuple[str, str]:
@@ -114,16 +201,17 @@ def _separator(raw: RawFile, option: str, compression: str | None) -> tuple[str,
     if suffixes and suffixes[-1] in _SEPARATOR_BY_SUFFIX:
         return _SEPARATOR_BY_SUFFIX[suffixes[-1]], f"from the name {raw.name}"
     try:
-        widths = {
-            sep: len(_read_table(raw.content, sep, compression, nrows=0).columns) for sep in "\t,"
-        }
+        widths = {}
+        for sep in "\t,":
+            with raw.open() as stream:  # the header only: pandas reads a chunk, not the file
+                widths[sep] = len(_read_table(stream, sep, compression, nrows=0).columns)
     except (ValueError, OSError, EOFError):
         return ",", f"the default: the name {raw.name} does not say"
     separator = "\t" if widths["\t"] > widths[","] else ","
     return separator, f"from the header: the name {raw.name} does not say"
 
 
-def select_review_fields(raw_reviews: pd.DataFrame, params: ExtractionParams) -> pd.DataFrame:
+def select_review_fields(raw_reviews, params: ExtractionParams):
     """Keeps id, text (headline + body), star rating and category under the project's names.
 
     The columns are `params.columns` where it names them; with `auto` (the default), or for a
@@ -138,15 +226,20 @@ def select_review_fields(raw_reviews: pd.DataFrame, params: ExtractionParams) ->
     wanted = {
         field: column for field, column in mapping.model_dump().items() if column is not None
     }
-    missing = {field: column for field, column in wanted.items() if column not in raw_reviews}
+    present = _columns(raw_reviews)
+    missing = {field: column for field, column in wanted.items() if column not in present}
     if missing:
         described = ", ".join(f"{column!r} (for {field})" for field, column in missing.items())
         settings = ", ".join(f"data_extraction.columns.{field}" for field in missing)
         raise ReviewDataError(
             f"{_source(raw_reviews)}: missing column {described}; "
-            f"columns present: {', '.join(map(str, raw_reviews.columns))}; "
+            f"columns present: {', '.join(map(str, present))}; "
             f"set {settings} in {_LOCAL_PARAMETERS}"
         )
+    if not isinstance(raw_reviews, pd.DataFrame):
+        from review_sentiment.pipelines.data_extraction import spark_engine
+
+        return spark_engine.select_fields(raw_reviews, mapping, _LOCAL_PARAMETERS)
 
     review_id = _text_column(raw_reviews, mapping.review_id)
     headline = _text_column(raw_reviews, mapping.review_headline)
@@ -173,9 +266,7 @@ def select_review_fields(raw_reviews: pd.DataFrame, params: ExtractionParams) ->
     )[REVIEW_COLUMNS]
 
 
-def resolve_columns(
-    raw_reviews: pd.DataFrame, columns: ColumnMapping | Literal["auto"]
-) -> ColumnMapping:
+def resolve_columns(raw_reviews, columns: ColumnMapping | Literal["auto"]) -> ColumnMapping:
     """The column of each field: those `columns` names, the rest from the recognised layout (or,
     when a mapping is given for a file of no known layout, the Amazon Customer Reviews names).
 
@@ -183,7 +274,7 @@ def resolve_columns(
         ReviewDataError: `columns` is `auto` and the header is no known layout.
     """
     source = _source(raw_reviews)
-    recognised = recognise_schema(raw_reviews.columns)
+    recognised = recognise_schema(_columns(raw_reviews))
     if isinstance(columns, ColumnMapping):
         given = columns.model_dump(include=columns.model_fields_set)
         if recognised is None or len(given) == len(ColumnMapping.model_fields):
@@ -201,7 +292,7 @@ def resolve_columns(
     if recognised is None:
         raise ReviewDataError(
             f"{source}: columns not recognised as {_known_layouts()}; columns found: "
-            f"{', '.join(map(str, raw_reviews.columns))}{_separator_hint(raw_reviews)}; name the "
+            f"{', '.join(map(str, _columns(raw_reviews)))}{_separator_hint(raw_reviews)}; name the "
             "columns of review_id, star_rating, review_headline, review_body and "
             f"product_category under data_extraction.columns in {_LOCAL_PARAMETERS}"
         )
@@ -222,10 +313,11 @@ def _known_layouts() -> str:
     return f"{', '.join(names[:-1])} or {names[-1]}"
 
 
-def _separator_hint(raw: pd.DataFrame) -> str:
+def _separator_hint(raw) -> str:
     # One column whose name holds another separator: the file was split on the wrong one.
-    if len(raw.columns) == 1:
-        header = str(raw.columns[0])
+    columns = _columns(raw)
+    if len(columns) == 1:
+        header = str(columns[0])
         found = [name for name, character in SEPARATORS.items() if character in header]
         if found:
             return (
@@ -263,15 +355,20 @@ def truncate_text(text: str, limit: int = MAX_ATTRIBUTE_CHARS) -> str:
     return (cut[:space] if space > 0 else cut).rstrip()
 
 
-def clean_reviews(
-    reviews: pd.DataFrame, params: ExtractionParams
-) -> tuple[pd.DataFrame, dict[str, int]]:
+def clean_reviews(reviews, params: ExtractionParams) -> tuple[pd.DataFrame, dict[str, int]]:
     """Cleans the text, deals with texts too long for Ground Truth (`params.too_long`), then drops
-    empty texts and exact duplicate texts (first one kept).
+    empty texts and exact duplicate texts (first one in file order kept).
 
     Returns:
-        The clean reviews and the counts of what was dropped or cut, for the run's record.
+        The clean reviews (pandas, or Spark for a Spark table) and the counts of what was dropped
+        or cut, for the run's record.
     """
+    if not isinstance(reviews, pd.DataFrame):
+        from review_sentiment.pipelines.data_extraction import spark_engine
+
+        kept, counts = spark_engine.clean(reviews, params)
+        _log_counts(counts)
+        return kept, counts
     cleaned = reviews.assign(text=reviews["text"].map(clean_text))
     too_long = cleaned["text"].str.len() > MAX_ATTRIBUTE_CHARS
     if params.too_long == "truncate":
@@ -298,6 +395,11 @@ def clean_reviews(
         "duplicate_texts_dropped": int(duplicate.sum()),
         "rows_kept": len(kept),
     }
+    _log_counts(counts)
+    return kept, counts
+
+
+def _log_counts(counts: dict[str, int]) -> None:
     logger.info(
         "Dropped %d empty and %d duplicate texts; %d of %d reviews kept",
         counts["empty_texts_dropped"],
@@ -305,11 +407,18 @@ def clean_reviews(
         counts["rows_kept"],
         counts["rows_read"],
     )
-    return kept, counts
 
 
-def sample_reviews(reviews: pd.DataFrame, params: ExtractionParams) -> pd.DataFrame:
-    """Takes a reproducible random sample of `sample_size` reviews (all of them if fewer or unset)."""
+def sample_reviews(reviews, params: ExtractionParams):
+    """Takes a reproducible random sample of `sample_size` reviews (all of them if fewer or unset).
+
+    pandas draws with `DataFrame.sample(random_state=seed)`, Spark takes the reviews whose
+    `xxhash64(seed, text)` is smallest: each is reproducible and exact, but they pick different
+    reviews for the same seed."""
+    if not isinstance(reviews, pd.DataFrame):
+        from review_sentiment.pipelines.data_extraction import spark_engine
+
+        return spark_engine.sample(reviews, params)
     if params.sample_size is None or params.sample_size >= len(reviews):
         return reviews.copy()
     return reviews.sample(n=params.sample_size, random_state=params.seed).reset_index(drop=True)
@@ -319,12 +428,18 @@ def build_input_manifest(reviews: pd.DataFrame) -> list[dict]:
     """One Ground Truth input-manifest line per review: inline `source` text plus our own keys.
 
     Ground Truth passes extra keys through to the output manifest, which is how the review id
-    and the star rating reach the labeling and training steps.
+    and the star rating reach the labeling and training steps. For a Spark table, the lines are
+    a Spark table of their JSON texts (`_order`, `value`), which `InputManifestDataset` writes
+    as one file with the same bytes.
 
     Raises:
         ManifestError: a line Ground Truth would refuse (e.g. a review id over its size limit);
             texts were made to fit by `clean_reviews`, so this is a bug or odd data, not a skip.
     """
+    if not isinstance(reviews, pd.DataFrame):
+        from review_sentiment.pipelines.data_extraction import spark_engine
+
+        return spark_engine.manifest_lines(reviews)
     lines = [
         {
             "source": row.text,

@@ -77,7 +77,9 @@ def read_arrivals(
         if (name, sha256) in settled:
             skipped[name] = settled[name, sha256]
             continue
-        reviews = select_review_fields(parse_raw_reviews(raw, params), params)
+        # pandas: the refresh holds each arrival's bytes for its hash and works on pandas tables.
+        in_pandas = params.model_copy(update={"engine": "pandas"})
+        reviews = select_review_fields(parse_raw_reviews(raw, in_pandas), in_pandas)
         frames.append(reviews.assign(arrival=name, arrival_sha256=sha256, arrival_reviews=len(reviews)))
     if not frames:
         return pd.DataFrame(columns=[*REVIEW_COLUMNS, *ARRIVAL_COLUMNS]), skipped

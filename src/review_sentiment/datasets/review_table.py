@@ -1,0 +1,101 @@
+"""Kedro dataset for a table of reviews as one CSV file, saved from pandas or from Spark.
+
+`review_sample` is kept so that a single node (`kedro run --nodes build_input_manifest`) can be
+re-run. A Spark table is written without collecting it into this process
+(`spark_files.write_spark_file`: Spark's part files streamed into one file, temp + rename), and
+a file that large is loaded back by the project's Spark session; a small one by pandas.
+"""
+
+from __future__ import annotations
+
+import os
+from copy import deepcopy
+from pathlib import PurePosixPath
+from typing import Any
+
+import fsspec
+import pandas as pd
+from kedro.io.core import AbstractDataset, get_filepath_str, get_protocol_and_path
+
+from review_sentiment.datasets.spark_files import is_spark_frame, read_spark_csv, write_spark_file
+from review_sentiment.params.pipelines import SPARK_FROM_MB
+
+COLUMNS = ["review_id", "text", "star_rating", "product_category"]
+
+
+class ReviewTableDataset(AbstractDataset[Any, Any]):
+    """Loads and saves the review table (`COLUMNS`) as one CSV file, locally or on S3.
+
+    Saves a pandas DataFrame with pandas, a Spark one with Spark (same file, same columns).
+    Loads with pandas (ids and categories as text, empty fields as ""), or as a Spark table
+    when the file is local, at least `spark_from_mb` and the project's Spark session runs here
+    (as `data_extraction.engine: auto` decides for the raw file).
+
+    Examples:
+        ```yaml
+        review_sample:
+          type: review_sentiment.datasets.review_table.ReviewTableDataset
+          filepath: data/02_intermediate/review_sample.csv
+        ```
+    """
+
+    def __init__(
+        self,
+        *,
+        filepath: str | os.PathLike,
+        spark_from_mb: float = SPARK_FROM_MB,
+        credentials: dict[str, Any] | None = None,
+        fs_args: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        protocol, path = get_protocol_and_path(str(filepath))
+        self._protocol = protocol
+        self._filepath = PurePosixPath(path)
+        _fs_args = deepcopy(fs_args) or {}
+        if protocol == "file":
+            _fs_args.setdefault("auto_mkdir", True)
+        self._fs = fsspec.filesystem(protocol, **(deepcopy(credentials) or {}), **_fs_args)
+        self._spark_from_mb = spark_from_mb
+        self.metadata = metadata
+
+    @property
+    def _path(self) -> str:
+        return get_filepath_str(self._filepath, self._protocol)
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": self._filepath, "protocol": self._protocol}
+
+    def load(self) -> Any:
+        if self._load_with_spark():
+            from review_sentiment.hooks import project_spark
+
+            return read_spark_csv(project_spark(), self._path)
+        with self._fs.open(self._path, mode="rb") as stream:
+            table = pd.read_csv(
+                stream, dtype={"review_id": str, "product_category": str}, keep_default_na=False
+            )
+        return table
+
+    def _load_with_spark(self) -> bool:
+        if self._protocol != "file" or self._fs.size(self._path) < self._spark_from_mb * 1e6:
+            return False
+        from review_sentiment.hooks import project_spark_conf, spark_is_remote
+
+        return not spark_is_remote(project_spark_conf())
+
+    def save(self, data: Any) -> None:
+        if is_spark_frame(data):
+            write_spark_file(data, self._fs, self._path, kind="csv", columns=COLUMNS)
+        else:
+            # Through a temporary file: a kill mid-write leaves the previous sample.
+            from review_sentiment.datasets.manifest import _replace_file_atomically
+
+            payload = data[COLUMNS].to_csv(index=False).encode("utf-8")
+            if self._protocol == "file":
+                _replace_file_atomically(self._path, payload)
+            else:
+                self._fs.pipe_file(self._path, payload)
+        self._fs.invalidate_cache(self._path)
+
+    def _exists(self) -> bool:
+        return self._fs.exists(self._path)
