@@ -107,11 +107,11 @@ class TreeMemory(threading.Thread):
         self._psutil = psutil
         self._root = psutil.Process(pid)
         self.samples: list[tuple[float, int]] = []  # (epoch seconds, bytes)
-        self._stop = threading.Event()
+        self._done = threading.Event()
 
     def run(self) -> None:
         psutil = self._psutil
-        while not self._stop.is_set():
+        while not self._done.is_set():
             total = 0
             try:
                 processes = [self._root, *self._root.children(recursive=True)]
@@ -123,10 +123,10 @@ class TreeMemory(threading.Thread):
                 except (psutil.NoSuchProcess, psutil.AccessDenied):
                     pass  # ended between listing and reading
             self.samples.append((time.time(), total))
-            self._stop.wait(SAMPLE_SECONDS)
+            self._done.wait(SAMPLE_SECONDS)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._done.set()
         self.join()
 
     def peak(self, start: float = 0.0, end: float = float("inf")) -> int:
@@ -147,15 +147,13 @@ def make_project(root: Path) -> Path:
 
 def input_file(workdir: Path, reviews: int) -> Path:
     """The review file of `reviews` rows, made once and kept in `workdir`."""
-    sys.path.insert(0, os.environ.get("MAKE_REVIEWS_DIR", str(PROJECT / "bench")))
+    sys.path.insert(0, str(PROJECT / "bench"))
     from make_reviews import make_reviews  # bench/make_reviews.py
 
     path = workdir / f"reviews_{reviews}.tsv.gz"
     if not path.exists():
         started = time.perf_counter()
-        partial = path.with_name(path.name + ".partial")
-        make_reviews(reviews, partial, seed=0)
-        partial.rename(path)
+        make_reviews(reviews, path, seed=0)  # written aside and renamed: never half a file
         print(f"made {path} ({path.stat().st_size / 2**20:.0f} MB) in {time.perf_counter() - started:.0f} s")
     return path
 
