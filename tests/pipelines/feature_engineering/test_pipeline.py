@@ -56,6 +56,7 @@ def test_manifest_to_registered_champion(manifest_lines, tracking, tmp_path):
             "params:feature_engineering": MemoryDataset(FeatureParams(test_size=0.25, seed=1)),
             "params:training": MemoryDataset(TrainingParams(registered_model_name="slice-model")),
             "params:training.classifier": MemoryDataset(TrainingParams().classifier),
+            "params:training.search": MemoryDataset(TrainingParams().search),
         }
     )
     pipeline = feature_engineering.create_pipeline() + training.create_pipeline()
