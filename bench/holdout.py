@@ -50,15 +50,19 @@ LABELS = {0: "negative", 1: "positive"}
 
 
 def read_uci(name: str) -> pd.DataFrame:
-    rows = []
+    """Sentence TAB 0|1 per line; a few imdb sentences run over several lines."""
+    rows, pending = [], []
     path = HOLDOUT / "uci_sentiment_labelled_sentences" / UCI[name]
-    for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-        if not line.strip():
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        match = re.search(r"\t\s*([01])\s*$", line)
+        if match is None:
+            pending.append(line)
             continue
-        text, _, label = line.rpartition("\t")
-        if label.strip() not in ("0", "1"):
-            raise ValueError(f"line {number} of {path}: label {label!r} is not 0 or 1")
-        rows.append((text.strip(), LABELS[int(label)]))
+        text = " ".join([*pending, line[: match.start()]]).strip()
+        rows.append((text, LABELS[int(match.group(1))]))
+        pending = []
+    if pending:
+        raise ValueError(f"{path}: text at the end without a 0/1 label: {pending[0][:60]!r}")
     return pd.DataFrame(rows, columns=["text", "label"])
 
 
