@@ -82,9 +82,10 @@ def precision_recall_figure(
         if not is_class.any():
             continue
         average_precision[name] = float(average_precision_score(is_class, scores[:, column]))
-        PrecisionRecallDisplay.from_predictions(
-            is_class, scores[:, column], name=f"{name} (AP {average_precision[name]:.3f})", ax=axes
-        )
+        # scikit-learn adds "(AP = …)" to the name
+        PrecisionRecallDisplay.from_predictions(is_class, scores[:, column], name=name, ax=axes)
+    axes.set_xlabel(f"recall (each class against the rest, {len(truth):,} reviews)")
+    axes.set_ylabel("precision")
     axes.set_title(title, fontsize=10)
     axes.legend(loc="lower left", fontsize=8)
     figure.tight_layout()

@@ -41,7 +41,10 @@ def log_candidate_runs(search: dict[str, Any]) -> dict[str, str]:
     run_ids = {}
     for result in search["candidates"]:
         name = result["name"]
-        with mlflow.start_run(run_name=name[:250], nested=True) as run:
+        # In the parent's experiment: without it MLflow would use the default experiment.
+        with mlflow.start_run(
+            run_name=name[:250], nested=True, experiment_id=parent.info.experiment_id
+        ) as run:
             mlflow.log_params(_params(result))
             mlflow.log_metrics(
                 {

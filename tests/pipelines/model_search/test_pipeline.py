@@ -77,7 +77,7 @@ def test_every_candidate_is_a_nested_run_with_its_params_and_cv_scores(run):
     lr = next(c for c in children if c.data.tags["model_search.candidate"] == "word_char+lr(C=10.0)")
     assert lr.data.params["classifier.C"] == "10.0"
     assert lr.data.params["classifier.class_weight"] == "balanced"
-    assert lr.data.params["features.char_ngrams"] == "(2, 4)"
+    assert lr.data.params["features.char_ngrams"] == "[2, 4]"
 
 
 def test_the_original_two_models_are_reported_beside_the_rest(run):
