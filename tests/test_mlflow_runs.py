@@ -90,7 +90,8 @@ def test_a_training_run_logs_each_model_and_split_under_its_own_keys(project):
     assert run.data.params["training.classifier.loss"] == "hinge"
     assert run.data.params["training.registered_model_name"] == "review-sentiment"
     # No autolog keys (`training_f1_score`), and every key logged exactly once.
-    assert set(run.data.metrics) == {f"{prefix}.{name}" for prefix in prefixes for name in names}
+    cv = {f"{model}_cv.{name}" for model in ("bigram", "tfidf") for name in ("macro_f1", "macro_f1_std")}
+    assert set(run.data.metrics) == {f"{prefix}.{name}" for prefix in prefixes for name in names} | cv
     assert {len(client.get_metric_history(run_id, key)) for key in run.data.metrics} == {1}
     artifacts = {artifact.path for artifact in client.list_artifacts(run_id)}
     assert artifacts == {f"{prefix}_confusion_matrix.png" for prefix in prefixes} | {"model_selection.json"}

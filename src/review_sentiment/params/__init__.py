@@ -17,6 +17,7 @@ from review_sentiment.params.labeling import (
     SimulatedWorkforceParams,
     StarRatingParams,
 )
+from review_sentiment.params.model_search import ClassifierSpec, FeatureSetSpec, SearchParams
 from review_sentiment.params.pipelines import (
     ChampionGateParams,
     ClassifierParams,
@@ -34,10 +35,12 @@ __all__ = [
     "AutomatedWorkforceParams",
     "ChampionGateParams",
     "ClassifierParams",
+    "ClassifierSpec",
     "ColumnMapping",
     "DeploymentParams",
     "ExtractionParams",
     "FeatureParams",
+    "FeatureSetSpec",
     "FrozenTestSetParams",
     "GROUND_TRUTH_MIN_ITEMS",
     "GroundTruthParams",
@@ -47,6 +50,7 @@ __all__ = [
     "PUBLIC_CROWD_ACCOUNT",
     "PeopleWorkforceParams",
     "RefreshParams",
+    "SearchParams",
     "SageMakerDeploymentParams",
     "SimulatedWorkforceParams",
     "StarRatingParams",

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator, model_validator
 from review_sentiment.ground_truth.categories import check_classes
 from review_sentiment.params.aws import SageMakerDeploymentParams
 from review_sentiment.params.base import _Params
+from review_sentiment.params.model_search import FeatureSetSpec, SearchParams
 
 
 # The separators `data_extraction.separator` takes by name: `kedro run --params` splits its
@@ -97,6 +98,8 @@ class FeatureParams(_Params):
     vocabulary_sample_size: int | None = Field(default=None, ge=1)
     n_features: int = Field(default=2**20, ge=2, le=2**31 - 1)
     lowercase: bool = True
+    # More feature sets by name, for the model search (params/model_search.py).
+    feature_sets: dict[str, FeatureSetSpec] = {}
 
     @model_validator(mode="after")
     def _ngrams_ordered(self) -> FeatureParams:
@@ -144,6 +147,8 @@ class TrainingParams(_Params):
     input_example_size: int = Field(default=3, ge=1)
     # The served model refuses empty or blank texts (HTTP 400) unless this is true.
     allow_empty_texts: bool = False
+    # What `kedro run --pipelines model_search` cross-validates (params/model_search.py).
+    search: SearchParams = SearchParams()
 
 
 class DeploymentParams(_Params):

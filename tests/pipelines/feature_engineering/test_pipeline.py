@@ -64,6 +64,7 @@ def test_manifest_to_registered_champion(manifest_lines, tracking, tmp_path, fea
             "params:feature_engineering": MemoryDataset(features),
             "params:training": MemoryDataset(TrainingParams(registered_model_name="slice-model")),
             "params:training.classifier": MemoryDataset(TrainingParams().classifier),
+            "params:training.search": MemoryDataset(TrainingParams().search),
         }
     )
     pipeline = feature_engineering.create_pipeline() + training.create_pipeline()

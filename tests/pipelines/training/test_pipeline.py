@@ -1,5 +1,5 @@
 """The training pipeline as a slice run by Kedro's SequentialRunner: both models scored on both
-splits under their own names, the better one registered and promoted."""
+splits under their own names, the better one by CV on the training split registered and promoted."""
 
 import mlflow
 import pandas as pd
@@ -32,6 +32,7 @@ def training_inputs() -> dict[str, object]:
         **{f"tfidf_{split}_features": tfidf.transform(matrix) for split, matrix in counts.items()},
         "params:training": TrainingParams(registered_model_name="slice-model"),
         "params:training.classifier": TrainingParams().classifier,
+        "params:training.search": TrainingParams().search,
     }
 
 
@@ -67,13 +68,15 @@ def test_each_model_is_scored_on_each_split_under_its_own_name(outputs):
             assert figure.axes[0].get_title().startswith(f"{model}, {split_name} set: macro-F1")
 
 
-def test_the_better_model_is_registered_and_promoted(outputs):
+def test_the_better_model_by_cv_on_the_training_split_is_registered_and_promoted(outputs):
     selection, registration = outputs["model_selection"], outputs["model_registration"]
 
-    assert selection["macro_f1"] == {
-        "bigram": outputs["bigram_test_metrics"]["macro_f1"],
-        "tfidf": outputs["tfidf_test_metrics"]["macro_f1"],
+    assert selection["cv_macro_f1"] == {
+        "bigram": outputs["bigram_cv_metrics"]["macro_f1"],
+        "tfidf": outputs["tfidf_cv_metrics"]["macro_f1"],
     }
+    assert selection["test_split_used_to_choose"] is False
+    assert "macro_f1" not in selection  # no test score went into the choice
     assert registration["feature_set"] == selection["feature_set"]
     assert registration["promoted"] and registration["champion_version"] == 1
 
@@ -83,3 +86,10 @@ def test_nothing_autologs_and_the_registering_node_asks_for_an_mlflow_run():
 
     assert not any("autolog" in node.tags for node in pipeline.nodes)
     assert [node.name for node in pipeline.only_nodes_with_tags("mlflow").nodes] == ["register_best_model"]
+
+
+def test_the_choice_does_not_depend_on_the_test_split():
+    pipeline = create_pipeline().to_outputs("model_selection")
+
+    assert "test_reviews" not in pipeline.inputs()
+    assert not {"bigram_test_features", "tfidf_test_features"} & pipeline.inputs()

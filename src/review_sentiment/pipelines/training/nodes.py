@@ -15,7 +15,7 @@ from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 from sklearn.pipeline import Pipeline as SklearnPipeline
 
 from review_sentiment.champion_decision import describe_decision
-from review_sentiment.params import ClassifierParams, TrainingParams
+from review_sentiment.params import ClassifierParams, SearchParams, TrainingParams
 from review_sentiment.progress import step
 from review_sentiment.registry import Registration, as_text_model, register_and_promote
 from review_sentiment.scoring import NEAR_CHANCE_MARGIN, chance_macro_f1, macro_f1, weaknesses
@@ -123,31 +123,75 @@ def build_tfidf_model(
     )
 
 
+def cross_validate_classifier(
+    train_features: csr_matrix, train_reviews: pd.DataFrame, params: ClassifierParams,
+    search: SearchParams,
+) -> dict[str, float]:
+    """Macro-F1 of the classifier in stratified `search.folds`-fold CV on the training split
+    (shuffled with `search.seed`): the mean (`macro_f1`) and its spread over folds. What the
+    better model is chosen by, so that the test split is not used to choose. The features'
+    vocabulary was fitted on the whole training split (labels play no part in it)."""
+    from sklearn.base import clone
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+    labels = train_reviews["label"]
+    folds = min(search.folds, int(labels.value_counts().min()))
+    if folds < 2:
+        raise ValueError(
+            f"cross-validating on the training split: class(es) "
+            f"{', '.join(labels.value_counts()[lambda c: c < 2].index)} have fewer than 2 reviews"
+        )
+    scores = cross_val_score(
+        clone(SGDClassifier(**params.model_dump())), train_features, labels, scoring="f1_macro",
+        cv=StratifiedKFold(n_splits=folds, shuffle=True, random_state=search.seed),
+    )  # fmt: skip
+    return {"macro_f1": float(scores.mean()), "macro_f1_std": float(scores.std(ddof=1))}
+
+
 def select_better_model(
     bigram_model: SklearnPipeline,
     bigram_metrics: dict[str, float],
     tfidf_model: SklearnPipeline,
     tfidf_metrics: dict[str, float],
+    *,
+    scored_on: str = "test",
 ) -> tuple[SklearnPipeline, dict]:
-    """The model with the higher test macro-F1 (bigram counts on a tie: the simpler one)."""
+    """The model with the higher macro-F1 in the metrics given (bigram counts on a tie: the
+    simpler one), `scored_on` naming where they were measured."""
     scores = {"bigram": bigram_metrics["macro_f1"], "tfidf": tfidf_metrics["macro_f1"]}
     chosen = "tfidf" if scores["tfidf"] > scores["bigram"] else "bigram"
     other = "bigram" if chosen == "tfidf" else "tfidf"
     if scores[chosen] > scores[other]:
         logger.info(
-            "Chose %s: test macro-F1 %.3f > %s %.3f",
-            MODEL_NAMES[chosen], scores[chosen], MODEL_NAMES[other], scores[other],
+            "Chose %s: %s macro-F1 %.3f > %s %.3f",
+            MODEL_NAMES[chosen], scored_on, scores[chosen], MODEL_NAMES[other], scores[other],
         )  # fmt: skip
     else:
         logger.info(
-            "Chose %s: test macro-F1 %.3f, a tie with %s (a tie goes to the simpler model)",
-            MODEL_NAMES[chosen], scores[chosen], MODEL_NAMES[other],
+            "Chose %s: %s macro-F1 %.3f, a tie with %s (a tie goes to the simpler model)",
+            MODEL_NAMES[chosen], scored_on, scores[chosen], MODEL_NAMES[other],
         )  # fmt: skip
+    key = "macro_f1" if scored_on == "test" else "cv_macro_f1"
     return (tfidf_model if chosen == "tfidf" else bigram_model), {
         "feature_set": chosen,
         "model": MODEL_NAMES[chosen],
-        "macro_f1": scores,
+        key: scores,
     }
+
+
+def select_better_model_by_cv(
+    bigram_model: SklearnPipeline,
+    bigram_cv_metrics: dict[str, float],
+    tfidf_model: SklearnPipeline,
+    tfidf_cv_metrics: dict[str, float],
+) -> tuple[SklearnPipeline, dict]:
+    """`select_better_model` by CV macro-F1 on the training split: the test split only scores
+    the chosen model and gates the champion, it does not choose."""
+    model, selection = select_better_model(
+        bigram_model, bigram_cv_metrics, tfidf_model, tfidf_cv_metrics,
+        scored_on="CV (training split)",
+    )  # fmt: skip
+    return model, {**selection, "test_split_used_to_choose": False}
 
 
 def register_best_model(
@@ -173,7 +217,8 @@ def register_model(
     """`register_and_promote` with the training parameters and this test set, with a progress
     line while it runs (logging the model and scoring the champion take 10-20 s); `options`
     (e.g. the refresh's `gate` and `tags`) are passed on."""
-    what = f"registering {MODEL_NAMES[selection['feature_set']]} as {params.registered_model_name}"
+    model_name = MODEL_NAMES.get(selection["feature_set"], selection.get("model", selection["feature_set"]))
+    what = f"registering {model_name} as {params.registered_model_name}"
     with step(what, logger=logger):
         return register_and_promote(
             model,

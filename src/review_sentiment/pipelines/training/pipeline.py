@@ -1,9 +1,9 @@
-"""Both feature sets → SGDClassifier each → scores on both splits → the better one registered
-and maybe promoted.
+"""Both feature sets → SGDClassifier each → CV on the training split and scores on both splits →
+the better by CV registered, and promoted only if it beats the champion on the test split.
 
 Every metric and plot leaves a node and is logged by the catalog under its model and split
-(`bigram_test.macro_f1`, `tfidf_train_confusion_matrix.png`), so nothing logged by one model
-overwrites the other's in the run. Nothing autologs: MLflow's sklearn autolog logs every fit
+(`bigram_test.macro_f1`, `bigram_cv.macro_f1`, `tfidf_train_confusion_matrix.png`), so nothing
+logged by one model overwrites the other's in the run. Nothing autologs: MLflow's sklearn autolog logs every fit
 under the same keys (`training_f1_score` twice at step 0, one `training_confusion_matrix.png`)
 and copies sparse features into a dense array.
 """
@@ -16,15 +16,16 @@ from .nodes import (
     MODEL_NAMES,
     build_bigram_model,
     build_tfidf_model,
+    cross_validate_classifier,
     evaluator,
     fit_classifier,
     register_best_model,
-    select_better_model,
+    select_better_model_by_cv,
 )
 
 
 def _train_and_score(feature_set: str) -> Pipeline:
-    """The same three nodes for either feature set, namespaced so datasets stay apart."""
+    """The same four nodes for either feature set, namespaced so datasets stay apart."""
     model = MODEL_NAMES[feature_set]
     return Pipeline(
         [
@@ -33,6 +34,15 @@ def _train_and_score(feature_set: str) -> Pipeline:
                 inputs=["train_features", "train_reviews", "params:training.classifier"],
                 outputs="classifier",
                 name="fit_classifier",
+            ),
+            Node(
+                func=cross_validate_classifier,
+                inputs=[
+                    "train_features", "train_reviews", "params:training.classifier",
+                    "params:training.search",
+                ],
+                outputs="cv_metrics",
+                name="cross_validate_classifier",
             ),
             Node(
                 func=evaluator(model, "training"),
@@ -56,12 +66,13 @@ def _train_and_score(feature_set: str) -> Pipeline:
         },
         outputs={
             "classifier": f"{feature_set}_classifier",
+            "cv_metrics": f"{feature_set}_cv_metrics",
             "train_metrics": f"{feature_set}_train_metrics",
             "train_confusion_matrix": f"{feature_set}_train_confusion_matrix",
             "test_metrics": f"{feature_set}_test_metrics",
             "test_confusion_matrix": f"{feature_set}_test_confusion_matrix",
         },
-        parameters={"params:training.classifier"},
+        parameters={"params:training.classifier", "params:training.search"},
     )
 
 
@@ -84,10 +95,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                     name="build_tfidf_model",
                 ),
                 Node(
-                    func=select_better_model,
-                    inputs=[
-                        "bigram_model", "bigram_test_metrics", "tfidf_model", "tfidf_test_metrics"
-                    ],
+                    func=select_better_model_by_cv,
+                    inputs=["bigram_model", "bigram_cv_metrics", "tfidf_model", "tfidf_cv_metrics"],
                     outputs=["best_model", "model_selection"],
                     name="select_better_model",
                 ),

@@ -1,0 +1,5 @@
+"""model_search pipeline."""
+
+from .pipeline import create_pipeline
+
+__all__ = ["create_pipeline"]

@@ -1,0 +1,164 @@
+"""The search space, the cross-validation and the choice rule, on real reviews."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import skops.io
+from pydantic import ValidationError
+
+from review_sentiment.model_search.search import CandidateResult, choose, cross_validate, fit_candidate
+from review_sentiment.model_search.space import (
+    Candidate,
+    build_classifier,
+    build_features,
+    expand_candidates,
+    export_model,
+    feature_set_specs,
+)
+from review_sentiment.params import ClassifierParams, FeatureParams, SearchParams
+from review_sentiment.registry import as_text_model
+from tests.model_search import star_labeled_reviews
+
+FEATURES = FeatureParams(
+    feature_sets={
+        "nb": {"word_ngrams": [1, 2], "weighting": "nb", "binary": True},
+        "word_char": {"word_ngrams": [1, 1], "char_ngrams": [2, 4], "sublinear_tf": True, "min_df": 2},
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def reviews():
+    return star_labeled_reviews(300)
+
+
+def _result(name: str, scores: list[float], size: int, fit_seconds: float = 1.0) -> CandidateResult:
+    candidate = Candidate(name=name, feature_set="f", classifier="c", kind="sgd")
+    return CandidateResult(candidate, scores, scores, fit_seconds, size)
+
+
+def test_a_smaller_model_within_noise_of_the_best_wins():
+    best = _result("big", [0.80, 0.84, 0.76, 0.82, 0.78], size=5_000_000)  # mean 0.80, s.e. ~0.014
+    close = _result("small", [0.79, 0.81, 0.77, 0.80, 0.78], size=500_000)  # mean 0.79
+    far = _result("tiny", [0.70, 0.71, 0.69, 0.70, 0.70], size=100_000)
+
+    choice = choose([best, close, far], noise_standard_errors=1.0)
+
+    assert choice.chosen == "small"
+    assert choice.best == "big"
+    assert choice.within_noise == ["big", "small"]
+    assert "smaller" in choice.reason and "test split is not used" in choice.rule
+
+
+def test_without_a_noise_allowance_the_best_mean_wins():
+    best = _result("big", [0.80, 0.84, 0.76, 0.82, 0.78], size=5_000_000)
+    close = _result("small", [0.79, 0.81, 0.77, 0.80, 0.78], size=500_000)
+
+    assert choose([best, close], noise_standard_errors=0.0).chosen == "big"
+
+
+def test_the_original_two_models_are_always_candidates():
+    specs = feature_set_specs(FEATURES)
+    search = SearchParams(
+        classifiers={"lr": {"kind": "logistic_regression", "grid": {"C": [1.0, 10.0]}}},
+        candidates={"word_char": ["lr"]},
+    )
+
+    candidates = expand_candidates(search, ClassifierParams(), specs)
+    nothing_declared = expand_candidates(SearchParams(), ClassifierParams(), specs)
+
+    assert [c.name for c in candidates] == [
+        "bigram+sgd", "tfidf+sgd", "word_char+lr(C=1.0)", "word_char+lr(C=10.0)"
+    ]
+    assert [c.original for c in candidates] == [True, True, False, False]
+    assert [c.name for c in nothing_declared] == ["bigram+sgd", "tfidf+sgd"]
+    assert candidates[0].params == ClassifierParams().model_dump()  # training.classifier
+
+
+def test_the_original_feature_sets_cannot_be_redefined():
+    with pytest.raises(ValueError, match=r"feature_engineering.feature_sets.tfidf: the name is one of the original"):
+        feature_set_specs(FeatureParams(feature_sets={"tfidf": {"sublinear_tf": True}}))
+
+
+def test_an_unknown_classifier_or_feature_set_is_named():
+    with pytest.raises(ValidationError, match=r"candidates.word_char: classifier\(s\) svm not in"):
+        SearchParams(candidates={"word_char": ["svm"]})
+    with pytest.raises(ValueError, match="candidates.chars: no such feature set"):
+        expand_candidates(SearchParams(candidates={"chars": ["sgd"]}), ClassifierParams(), feature_set_specs(FEATURES))
+
+
+def test_class_weights_are_accepted_fixed_or_searched():
+    specs = feature_set_specs(FEATURES)
+    search = SearchParams(
+        classifiers={
+            "lr": {"kind": "logistic_regression", "params": {"class_weight": "balanced"}},
+            "svm": {"kind": "linear_svm", "grid": {"class_weight": [None, "balanced", {"neutral": 3.0}]}},
+        },
+        candidates={"word_char": ["lr", "svm"]},
+    )
+
+    built = {c.name: build_classifier(c, specs[c.feature_set]) for c in expand_candidates(search, ClassifierParams(), specs)}
+
+    assert built["word_char+lr"].class_weight == "balanced"
+    assert [built[f"word_char+svm(class_weight={w})"].class_weight for w in ("None", "balanced", "{'neutral': 3.0}")] == [
+        None, "balanced", {"neutral": 3.0}
+    ]
+
+
+def test_an_argument_scikit_learn_does_not_take_is_named():
+    candidate = Candidate(name="x", feature_set="tfidf", classifier="lr", kind="logistic_regression", params={"Cee": 1})
+
+    with pytest.raises(ValueError, match=r"training.search.classifiers.lr \(logistic_regression\)"):
+        build_classifier(candidate, feature_set_specs(FEATURES)["tfidf"])
+
+
+@pytest.mark.parametrize("feature_set", ["nb", "word_char", "tfidf"])
+def test_an_exported_model_predicts_as_fitted_and_holds_only_scikit_learn_types(reviews, feature_set):
+    spec = feature_set_specs(FEATURES)[feature_set]
+    candidate = Candidate(name="x", feature_set=feature_set, classifier="lr", kind="logistic_regression", params={"C": 1.0})
+    train, held_out = reviews.iloc[:200], reviews.iloc[200:]
+    features = build_features(spec)
+    classifier = build_classifier(candidate, spec).fit(features.fit_transform(train["text"]), train["label"])
+    searched = classifier.predict(features.transform(held_out["text"]))
+
+    model = as_text_model(*export_model(features, classifier))
+
+    assert list(model.predict(held_out["text"].tolist())) == list(searched)
+    assert skops.io.get_untrusted_types(data=skops.io.dumps(model)) == []
+
+
+def test_cross_validation_scores_every_candidate_on_every_fold(reviews):
+    specs = feature_set_specs(FEATURES)
+    search = SearchParams(
+        classifiers={"lr": {"kind": "logistic_regression", "params": {"class_weight": "balanced"}}},
+        candidates={"nb": ["lr"], "word_char": ["lr"]},
+    )
+    candidates = expand_candidates(search, ClassifierParams(), specs)
+
+    results = cross_validate(reviews["text"], reviews["label"], candidates, specs, folds=3, seed=0)
+    again = cross_validate(reviews["text"], reviews["label"], candidates, specs, folds=3, seed=0)
+
+    assert [r.candidate.name for r in results] == ["bigram+sgd", "tfidf+sgd", "nb+lr", "word_char+lr"]
+    assert all(len(r.macro_f1) == 3 and 0.0 < r.macro_f1_mean <= 1.0 for r in results)
+    assert all(r.model_size_bytes > 0 and r.fit_seconds > 0 for r in results)
+    assert [r.macro_f1 for r in results] == [r.macro_f1 for r in again]  # seeded
+
+
+def test_cross_validation_refuses_a_class_with_fewer_reviews_than_folds(reviews):
+    few = reviews[reviews["label"] != "neutral"].head(50)._append(reviews[reviews["label"] == "neutral"].head(2))
+    candidates = expand_candidates(SearchParams(), ClassifierParams(), feature_set_specs(FEATURES))
+
+    with pytest.raises(ValueError, match=r"training.search.folds is 5, but class\(es\) neutral"):
+        cross_validate(few["text"], few["label"], candidates, feature_set_specs(FEATURES), folds=5, seed=0)
+
+
+def test_fit_candidate_fits_on_the_given_texts_only(reviews):
+    spec = feature_set_specs(FEATURES)["tfidf"]
+    candidate = expand_candidates(SearchParams(), ClassifierParams(), feature_set_specs(FEATURES))[1]
+
+    model = as_text_model(*fit_candidate(candidate, spec, reviews["text"], reviews["label"]))
+
+    assert set(model.classes_) == {"negative", "neutral", "positive"}
+    assert "zzqx" not in model.named_steps["vectorizer"].vocabulary_
+    assert np.mean(model.predict(reviews["text"].tolist()) == reviews["label"].to_numpy()) > 0.9
