@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import skops.io
 from pydantic import ValidationError
 
-from review_sentiment.model_search.search import CandidateResult, choose, cross_validate, fit_candidate
+from review_sentiment.model_search.search import (
+    CandidateResult,
+    choose,
+    cross_validate,
+    cv_rows,
+    fit_candidate,
+)
 from review_sentiment.model_search.space import (
     Candidate,
     build_classifier,
@@ -162,3 +169,16 @@ def test_fit_candidate_fits_on_the_given_texts_only(reviews):
     assert set(model.classes_) == {"negative", "neutral", "positive"}
     assert "zzqx" not in model.named_steps["vectorizer"].vocabulary_
     assert np.mean(model.predict(reviews["text"].tolist()) == reviews["label"].to_numpy()) > 0.9
+
+
+def test_cross_validation_runs_on_a_stratified_sample_of_at_most_max_rows():
+    labels = ["positive"] * 700 + ["negative"] * 200 + ["neutral"] * 100
+
+    rows = cv_rows(labels, max_rows=200, seed=0)
+
+    assert len(rows) == 200 and list(rows) == sorted(set(rows))
+    sampled = pd.Series(labels).iloc[rows].value_counts().to_dict()
+    assert sampled == {"positive": 140, "negative": 40, "neutral": 20}
+    assert list(cv_rows(labels, max_rows=200, seed=0)) == list(rows)  # the same sample each run
+    assert list(cv_rows(labels, max_rows=None, seed=0)) == list(range(1000))
+    assert list(cv_rows(labels[:150], max_rows=200, seed=0)) == list(range(150))

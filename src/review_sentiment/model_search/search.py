@@ -63,6 +63,20 @@ class CandidateResult:
         }
 
 
+def cv_rows(labels: Sequence[str], max_rows: int | None, seed: int) -> np.ndarray:
+    """Positions of the rows cross-validation runs on, in order: all of them, or a stratified
+    sample of `max_rows` drawn with `seed` (`training.search.max_rows`)."""
+    from sklearn.model_selection import train_test_split
+
+    positions = np.arange(len(labels))
+    if max_rows is None or len(labels) <= max_rows:
+        return positions
+    sample, _ = train_test_split(
+        positions, train_size=max_rows, stratify=np.asarray(labels), random_state=seed
+    )
+    return np.sort(sample)
+
+
 def cross_validate(
     texts: Sequence[str],
     labels: Sequence[str],

@@ -10,7 +10,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline as SklearnPipeline
 
 from review_sentiment.model_search import plots
-from review_sentiment.model_search.search import choose, cross_validate, fit_candidate
+from review_sentiment.model_search.search import choose, cross_validate, cv_rows, fit_candidate
 from review_sentiment.model_search.space import expand_candidates, feature_set_specs
 from review_sentiment.params import FeatureParams, TrainingParams
 from review_sentiment.pipelines.training.nodes import evaluate_classifier
@@ -38,10 +38,14 @@ def search_models(
     specs = feature_set_specs(features)
     candidates = expand_candidates(training.search, training.classifier, specs)
     search = training.search
-    what = f"cross-validating {len(candidates)} candidates ({search.folds} folds, {len(train_reviews):,} reviews)"
+    rows = train_reviews.iloc[cv_rows(train_reviews["label"], search.max_rows, search.seed)]
+    what = (
+        f"cross-validating {len(candidates)} candidates ({search.folds} folds, {len(rows):,} of "
+        f"{len(train_reviews):,} training reviews)"
+    )
     with step(what, logger=logger):
         results = cross_validate(
-            train_reviews["text"].tolist(), train_reviews["label"].tolist(), candidates, specs,
+            rows["text"].tolist(), rows["label"].tolist(), candidates, specs,
             folds=search.folds, seed=search.seed, n_jobs=search.n_jobs,
         )  # fmt: skip
     choice = choose(results, search.noise_standard_errors)
@@ -55,6 +59,7 @@ def search_models(
     return {
         "folds": search.folds,
         "train_size": len(train_reviews),
+        "cv_rows": len(rows),
         "test_split_used_to_choose": False,
         "candidates": [
             {**result.as_dict(), "features": specs[result.candidate.feature_set].model_dump(mode="json")}

@@ -15,6 +15,7 @@ from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 from sklearn.pipeline import Pipeline as SklearnPipeline
 
 from review_sentiment.champion_decision import describe_decision
+from review_sentiment.model_search.search import cv_rows
 from review_sentiment.params import ClassifierParams, SearchParams, TrainingParams
 from review_sentiment.progress import step
 from review_sentiment.registry import Registration, as_text_model, register_and_promote
@@ -127,14 +128,16 @@ def cross_validate_classifier(
     train_features: csr_matrix, train_reviews: pd.DataFrame, params: ClassifierParams,
     search: SearchParams,
 ) -> dict[str, float]:
-    """Macro-F1 of the classifier in stratified `search.folds`-fold CV on the training split
-    (shuffled with `search.seed`): the mean (`macro_f1`) and its spread over folds. What the
+    """Macro-F1 of the classifier in stratified `search.folds`-fold CV on the training split, or
+    on a stratified sample of `search.max_rows` of it (shuffled with `search.seed`): the mean (`macro_f1`) and its spread over folds. What the
     better model is chosen by, so that the test split is not used to choose. The features'
     vocabulary was fitted on the whole training split (labels play no part in it)."""
     from sklearn.base import clone
     from sklearn.model_selection import StratifiedKFold, cross_val_score
 
-    labels = train_reviews["label"]
+    rows = cv_rows(train_reviews["label"], search.max_rows, search.seed)
+    labels = train_reviews["label"].iloc[rows]
+    train_features = train_features[rows]
     folds = min(search.folds, int(labels.value_counts().min()))
     if folds < 2:
         raise ValueError(
