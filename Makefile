@@ -45,6 +45,11 @@ bench: install
 	$(BIN)/python bench/labeling_efficiency.py
 	$(BIN)/python bench/refresh.py  # five refresh rounds of 4,000 reviews, about 10 minutes
 	$(BIN)/python bench/serving.py  # needs wrk and a champion in mlruns.db (make run)
+	$(BIN)/python bench/label_issues.py  # flipped-label recall, old search vs new
+	$(BIN)/python bench/features.py  # feature options: accuracy against memory
+	$(BIN)/python bench/extraction.py  # data_extraction on pandas and on Spark
+	$(BIN)/python bench/holdout.py  # the model search on the holdout sets, about an hour
+	$(BIN)/python bench/scale.py  # 100k, 300k and 1M reviews end to end, about 20 minutes
 
 WORKERS ?= 1
 serve: install

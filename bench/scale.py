@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -51,7 +52,12 @@ PARTS = {
     "features": (
         "read_labeled_reviews", "split_reviews", "build_bigram_features", "build_tfidf_features",
     ),
+    "choice (CV)": ("bigram.cross_validate_classifier", "tfidf.cross_validate_classifier"),
     "fits": ("bigram.fit_classifier", "tfidf.fit_classifier"),
+    "scoring": (
+        "bigram.evaluate_on_training_set", "bigram.evaluate_on_test_set",
+        "tfidf.evaluate_on_training_set", "tfidf.evaluate_on_test_set",
+    ),
     "registration": ("register_best_model",),
 }  # fmt: skip
 SAMPLE_SECONDS = 0.2
@@ -186,12 +192,30 @@ def run_size(workdir: Path, reviews: int) -> dict:
         name: {"seconds": round(end - start, 2), "peak_rss_mb": round(memory.peak(start, end) / 2**20)}
         for name, (start, end) in times["spans"].items()
     }
-    return describe(reviews, project, nodes, wall, times, memory)
+    return describe(reviews, project, nodes, wall, times, memory, log_path.read_text())
 
 
-def describe(reviews: int, project: Path, nodes: dict, wall: float, times: dict, memory: TreeMemory) -> dict:
+def describe(
+    reviews: int, project: Path, nodes: dict, wall: float, times: dict, memory: TreeMemory, log: str
+) -> dict:
     reporting = project / "data" / "08_reporting"
     selection = json.loads((reporting / "model_selection.json").read_text())
+    return {
+        "reviews": reviews,
+        "wall_seconds": round(wall, 1),
+        "pipeline_seconds": round(times["ended"] - times["started"], 1),
+        "start_up_seconds": round(times["started"] - memory.samples[0][0], 1) if memory.samples else None,
+        "peak_rss_mb": round(memory.peak() / 2**20),
+        "parts": parts_of(nodes),
+        "nodes": nodes,
+        "model_selection": selection,
+        "test_macro_f1": test_macro_f1(log),
+        "memory_timeline": [(round(t - memory.samples[0][0], 1), round(rss / 2**20)) for t, rss in memory.samples[::5]],
+    }
+
+
+def parts_of(nodes: dict) -> dict:
+    """Seconds (summed) and peak memory (the largest) of each part's nodes."""
     parts = {}
     for part, names in {**PARTS, "other": tuple(n for n in nodes if not _named(n))}.items():
         inside = [nodes[n] for n in names if n in nodes]
@@ -199,27 +223,26 @@ def describe(reviews: int, project: Path, nodes: dict, wall: float, times: dict,
             "seconds": round(sum(n["seconds"] for n in inside), 2),
             "peak_rss_mb": max((n["peak_rss_mb"] for n in inside), default=0),
         }
-    return {
-        "reviews": reviews,
-        "wall_seconds": round(wall, 1),
-        "pipeline_seconds": round(times["ended"] - times["started"], 1),
-        "start_up_seconds": round(times["started"] - memory.samples[0][0], 1) if memory.samples else None,
-        "peak_rss_mb": round(memory.peak() / 2**20),
-        "parts": parts,
-        "nodes": nodes,
-        "model_selection": selection,
-        "memory_timeline": [(round(t - memory.samples[0][0], 1), round(rss / 2**20)) for t, rss in memory.samples[::5]],
-    }
+    return parts
 
 
 def _named(node: str) -> bool:
     return any(node in names for names in PARTS.values())
 
 
+def test_macro_f1(log: str) -> dict[str, float]:
+    """Each model's macro-F1 on the held-out test split, from the run summary's models line
+    (`models: test macro-F1 bigram 0.773, tfidf 0.531; bigram chosen`)."""
+    line = re.search(r"models: test macro-F1 (.*?);", log)
+    if line is None:
+        return {}
+    return {name: float(value) for name, value in re.findall(r"(\w+) ([0-9.]+)", line.group(1))}
+
+
 def test_scores(row: dict) -> str:
-    """The models' test macro-F1 as model_selection.json records them."""
-    scores = row["model_selection"].get("test_macro_f1") or row["model_selection"].get("scores") or {}
-    return ", ".join(f"{name} {value:.3f}" for name, value in scores.items()) if isinstance(scores, dict) else str(scores)
+    chosen = row["model_selection"].get("feature_set")
+    scores = ", ".join(f"{name} {value:.3f}" for name, value in row["test_macro_f1"].items())
+    return f"{scores}; {chosen} chosen by CV on the training split"
 
 
 def print_row(row: dict) -> None:
@@ -229,6 +252,7 @@ def print_row(row: dict) -> None:
         + " ".join(f"{parts[p]['seconds']:>{max(len(p), 7)}.1f}" for p in [*PARTS, "other"]),
         flush=True,
     )
+    print(f"{'':>9} test macro-F1: {test_scores(row)}", flush=True)
 
 
 def per_review(rows: list[dict]) -> dict:
@@ -274,6 +298,10 @@ def main() -> None:
     parser.add_argument("--with-4m", action="store_true", help="also 4,000,000 reviews")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/review-sentiment-scale"))
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--again-from", type=Path, metavar="RESULTS",
+        help="no runs: the parts, scores, costs and plot again from RESULTS and the logs in --workdir",
+    )
     parser.add_argument("--run", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--raw", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--timings", type=Path, help=argparse.SUPPRESS)
@@ -282,15 +310,19 @@ def main() -> None:
         run_pipelines(args.run, args.raw, args.timings)
         return
 
-    sizes = sorted(set(args.sizes) | ({4_000_000} if args.with_4m else set()))
-    args.workdir.mkdir(parents=True, exist_ok=True)
     header = " ".join(f"{p:>{max(len(p), 7)}}" for p in [*PARTS, "other"])
     print(f"{'reviews':>9} {'wall s':>7} {'RSS MB':>7} {header}")
     rows = []
-    for reviews in sizes:
-        rows.append(run_size(args.workdir, reviews))
-        print_row(rows[-1])
-        print(f"{'':>9} test macro-F1: {test_scores(rows[-1])}", flush=True)
+    if args.again_from:
+        for row in json.loads(args.again_from.read_text())["runs"]:
+            log = (args.workdir / f"run_{row['reviews']}.log").read_text()
+            rows.append({**row, "parts": parts_of(row["nodes"]), "test_macro_f1": test_macro_f1(log)})
+            print_row(rows[-1])
+    else:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        for reviews in sorted(set(args.sizes) | ({4_000_000} if args.with_4m else set())):
+            rows.append(run_size(args.workdir, reviews))
+            print_row(rows[-1])
     report = {
         "what": f"kedro run --pipelines {','.join(PIPELINES)} (defaults: star_rating workforce, "
                 "label-error search on), a fresh process and project copy per size; seconds are "

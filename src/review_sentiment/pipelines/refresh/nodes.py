@@ -360,8 +360,10 @@ def train_candidate(
     features: FeatureParams,
     training: TrainingParams,
 ) -> dict:
-    """Both feature sets trained on every label so far except the frozen test set's, scored on
-    the frozen test set; the better one is the candidate. No new labels: no candidate."""
+    """Both feature sets trained on every label so far except the frozen test set's; the better
+    by cross-validation on those training labels (`training.search`: folds, max_rows) is the
+    candidate, as in the training pipeline: the frozen test set scores both and gates the
+    champion, it does not choose. No new labels: no candidate."""
     from review_sentiment.pipelines.feature_engineering.nodes import (
         build_bigram_features,
         build_tfidf_features,
@@ -370,9 +372,10 @@ def train_candidate(
         MODEL_NAMES,
         build_bigram_model,
         build_tfidf_model,
+        cross_validate_classifier,
         evaluate_classifier,
         fit_classifier,
-        select_better_model,
+        select_better_model_by_cv,
     )
 
     if not label_round["lines"]:
@@ -392,16 +395,19 @@ def train_candidate(
         return {"trained": False, "reason": f"{len(train)} training labels of fewer than 2 classes"}
     vectorizer, bigram_train, bigram_test = build_bigram_features(train, test, features)
     transformer, tfidf_train, tfidf_test = build_tfidf_features(bigram_train, bigram_test)
-    metrics, classifiers = {}, {}
+    metrics, cv_metrics, classifiers = {}, {}, {}
     feature_sets = {"bigram": (bigram_train, bigram_test), "tfidf": (tfidf_train, tfidf_test)}
     for name, (x_train, x_test) in feature_sets.items():
+        cv_metrics[name] = cross_validate_classifier(
+            x_train, train, training.classifier, training.search
+        )
         classifiers[name] = fit_classifier(x_train, train, training.classifier)
         metrics[name], _ = evaluate_classifier(
             classifiers[name], x_test, test, model=MODEL_NAMES[name], split="frozen test"
         )
-    model, selection = select_better_model(
-        build_bigram_model(vectorizer, classifiers["bigram"]), metrics["bigram"],
-        build_tfidf_model(vectorizer, transformer, classifiers["tfidf"]), metrics["tfidf"],
+    model, selection = select_better_model_by_cv(
+        build_bigram_model(vectorizer, classifiers["bigram"]), cv_metrics["bigram"],
+        build_tfidf_model(vectorizer, transformer, classifiers["tfidf"]), cv_metrics["tfidf"],
     )  # fmt: skip
     return {"trained": True, "model": model, "selection": selection, "metrics": metrics,
             "train_size": len(train), "test_size": len(test), "train": train}  # fmt: skip
