@@ -61,6 +61,7 @@ PARTS = {
     "registration": ("register_best_model",),
 }  # fmt: skip
 SAMPLE_SECONDS = 0.2
+HASHING = {"feature_engineering": {"vectorizer": "hashing", "n_features": 2**20}}
 DEFAULT_SIZES = (100_000, 300_000, 1_000_000)
 
 
@@ -92,7 +93,9 @@ def run_pipelines(project: Path, raw_reviews: Path, timings: Path) -> None:
     bootstrap_project(project)
     started = time.time()
     with KedroSession.create(
-        project_path=project, runtime_params={"raw_reviews_path": str(raw_reviews)}
+        project_path=project,
+        # Hashed features, as the README advises beyond a few hundred thousand reviews.
+        runtime_params={"raw_reviews_path": str(raw_reviews), **HASHING},
     ) as session:
         # Kedro has no --hooks option; settings.py's hooks run as always, this one as well.
         session._hook_manager.register(clock)

@@ -89,7 +89,7 @@ class FeatureParams(_Params):
     # hashing: each term hashed into one of n_features columns (HashingVectorizer, stateless: no
     # vocabulary, so memory and the served model's size do not grow with the data); counts: a
     # vocabulary learned from the training texts (CountVectorizer), pruned by min_df and max_features.
-    vectorizer: Literal["counts", "hashing"] = "hashing"
+    vectorizer: Literal["counts", "hashing"] = "counts"
     min_df: int = Field(default=1, ge=1)
     # None: every term seen min_df times; else the max_features most frequent of them.
     max_features: int | None = Field(default=None, ge=1)

@@ -380,8 +380,8 @@ def test_the_base_parameters_are_the_defaults_and_say_why():
     # feature_sets are the model search's (tests/model_search), not the pipeline's defaults.
     searched = {"feature_sets"}
     assert params.model_dump(exclude=searched) == FeatureParams().model_dump(exclude=searched)
-    assert (params.vectorizer, params.n_features) == ("hashing", 2**20)
-    assert "Why hashing 2**20" in text
+    assert params.vectorizer == "counts"
+    assert "hashing 2**20 scores within noise of counts" in text
 
 
 def test_a_served_model_of_hashed_features_labels_raw_texts(tmp_path):
