@@ -6,8 +6,8 @@ Customer Reviews in ../shared/data (research-only data: the files live under --w
 the project), so texts are unique and the vocabulary grows as in real data.
 
 Each size runs `kedro run --pipelines data_extraction,labeling,feature_engineering,training` with
-the project's defaults (star_rating workforce, label-error search on) in a fresh copy of the
-project's configuration, in a fresh process: extraction → labeling → label-error search →
+the project's defaults (star_rating workforce, label-error search on) and hashed features, in a
+fresh copy of the project's configuration, in a fresh process: extraction → labeling → label-error search →
 features → both fits → registration. The process runs Kedro in-process (`KedroSession`, as
 `kedro run` does) with one more hook that records when every node starts and ends; this script
 samples the resident memory of that process and all its children (the Spark JVM included) every
@@ -328,8 +328,8 @@ def main() -> None:
             print_row(rows[-1])
     report = {
         "what": f"kedro run --pipelines {','.join(PIPELINES)} (defaults: star_rating workforce, "
-                "label-error search on), a fresh process and project copy per size; seconds are "
-                "wall seconds; peak_rss_mb is the summed RSS of the process tree (JVM included), "
+                "label-error search on, vectorizer hashing), a fresh process and project copy "
+                "per size; seconds are wall seconds; peak_rss_mb is the summed RSS of the process tree (JVM included), "
                 f"sampled every {SAMPLE_SECONDS} s",
         "input": "bench/make_reviews.py: headline + stars of one Amazon review, bodies of two "
                  "random others (../shared/data/reviews/amazon_us_reviews_sample)",
