@@ -48,7 +48,8 @@ bench: install
 	$(BIN)/python bench/label_issues.py  # flipped-label recall, old search vs new
 	$(BIN)/python bench/features.py  # feature options: accuracy against memory
 	$(BIN)/python bench/extraction.py  # data_extraction on pandas and on Spark
-	$(BIN)/python bench/holdout.py  # the model search on the holdout sets, about an hour
+	$(BIN)/python bench/search_rules.py  # the choice rule decided on training-data review sets, about 15 minutes
+	$(BIN)/python bench/holdout.py  # the model search on the holdout sets, about 20 minutes
 	$(BIN)/python bench/scale.py  # 100k, 300k and 1M reviews end to end, about 20 minutes
 
 WORKERS ?= 1

@@ -9,14 +9,15 @@ reviews each, title and text joined as data extraction joins headline and body; 
       with scikit-learn's defaults (random_state 42, the project's seed), and
   (b) what the project's model search picks when run on each fold's training part only,
       through the project's own nodes (`search_models`, `fit_chosen_model`) with the shipped
-      conf/base parameters (search space, inner 5-fold CV, choice rule).
+      conf/base parameters (search space, inner 5-fold CV run twice, choice rule).
 Prints and writes accuracy and macro-F1 per set (mean over the 5 folds), the Blitzer mean, b − a,
 what the search chose in each fold, and the search's wall seconds per fold.
 
 These sets only measure: the search space and the choice rule were fixed on the project's
-training data before this ran; nothing here is tuned or chosen on them.
+training data (the rule on bench/search_rules.py's review sets) before this ran; nothing here
+is tuned or chosen on them.
 
-Usage: python bench/holdout.py [--sets amazon,yelp,...]   (about 30-60 minutes on 2 cores)
+Usage: python bench/holdout.py [--sets amazon,yelp,...]   (about 20 minutes on 2 quiet cores)
 Writes bench/results/holdout.json.
 """
 

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from review_sentiment.model_search.search import (
     CandidateResult,
     choose,
+    count_coefficients,
     cross_validate,
     cv_rows,
     fit_candidate,
@@ -40,29 +41,42 @@ def reviews():
     return star_labeled_reviews(300)
 
 
-def _result(name: str, scores: list[float], size: int, fit_seconds: float = 1.0) -> CandidateResult:
+def _result(name: str, scores: list[float], coefficients: int, fit_seconds: float = 1.0) -> CandidateResult:
     candidate = Candidate(name=name, feature_set="f", classifier="c", kind="sgd")
-    return CandidateResult(candidate, scores, scores, fit_seconds, size)
+    return CandidateResult(candidate, scores, scores, fit_seconds, coefficients * 8, coefficients)
 
 
-def test_a_smaller_model_within_noise_of_the_best_wins():
-    best = _result("big", [0.80, 0.84, 0.76, 0.82, 0.78], size=5_000_000)  # mean 0.80, s.e. ~0.014
-    close = _result("small", [0.79, 0.81, 0.77, 0.80, 0.78], size=500_000)  # mean 0.79
-    far = _result("tiny", [0.70, 0.71, 0.69, 0.70, 0.70], size=100_000)
-
-    choice = choose([best, close, far], noise_standard_errors=1.0)
+def test_a_model_with_fewer_coefficients_within_noise_of_the_best_wins():
+    # Fold 3 is hard for every model: the folds' own difficulty cancels in the paired differences.
+    best = _result("big", [0.80, 0.84, 0.70, 0.82, 0.78], coefficients=500_000)  # mean 0.788
+    close = _result("small", [0.80, 0.82, 0.70, 0.81, 0.79], coefficients=50_000)  # 0.784, ±0.01 a fold
+    steady = _result("steady", [0.78, 0.82, 0.68, 0.80, 0.76], coefficients=5_000)  # 0.02 lower on every fold
+    choice = choose([best, close, steady], noise_standard_errors=1.0)
 
     assert choice.chosen == "small"
     assert choice.best == "big"
     assert choice.within_noise == ["big", "small"]
-    assert "smaller" in choice.reason and "test split is not used" in choice.rule
+    assert "fewer coefficients (50,000 vs 500,000)" in choice.reason
+    assert "test split is not used" in choice.rule and "5 folds" in choice.rule
 
 
 def test_without_a_noise_allowance_the_best_mean_wins():
-    best = _result("big", [0.80, 0.84, 0.76, 0.82, 0.78], size=5_000_000)
-    close = _result("small", [0.79, 0.81, 0.77, 0.80, 0.78], size=500_000)
+    best = _result("big", [0.80, 0.84, 0.70, 0.82, 0.78], coefficients=500_000)
+    close = _result("small", [0.80, 0.82, 0.70, 0.81, 0.79], coefficients=50_000)
 
     assert choose([best, close], noise_standard_errors=0.0).chosen == "big"
+
+
+def test_the_choice_does_not_depend_on_fit_times_or_the_order_of_candidates():
+    results = [
+        _result("b", [0.80, 0.82, 0.78], coefficients=100),
+        _result("a", [0.80, 0.82, 0.78], coefficients=100, fit_seconds=9.0),
+        _result("c", [0.79, 0.83, 0.78], coefficients=100, fit_seconds=0.1),
+    ]
+
+    chosen = {choose(order, noise_standard_errors=1.0).chosen for order in (results, results[::-1])}
+
+    assert chosen == {"a"}  # equal scores and costs: the name decides, never the clock
 
 
 def test_the_original_two_models_are_always_candidates():
@@ -150,6 +164,38 @@ def test_cross_validation_scores_every_candidate_on_every_fold(reviews):
     assert all(len(r.macro_f1) == 3 and 0.0 < r.macro_f1_mean <= 1.0 for r in results)
     assert all(r.model_size_bytes > 0 and r.fit_seconds > 0 for r in results)
     assert [r.macro_f1 for r in results] == [r.macro_f1 for r in again]  # seeded
+    bigram, tfidf = results[0], results[1]
+    assert tfidf.coefficients == bigram.coefficients > 0  # the same words, the same model shape
+
+
+def test_coefficients_count_every_weight_and_intercept_a_model_learned(reviews):
+    specs = feature_set_specs(FEATURES)
+    candidates = {c.feature_set: c for c in expand_candidates(
+        SearchParams(classifiers={"lr": {"kind": "logistic_regression"}}, candidates={"nb": ["lr"]}),
+        ClassifierParams(), specs)}  # fmt: skip
+    features = build_features(specs["nb"])
+    x = features.fit_transform(reviews["text"])
+    words = x.shape[1]
+
+    plain = build_classifier(candidates["tfidf"], specs["tfidf"]).fit(x, reviews["label"])
+    weighted = build_classifier(candidates["nb"], specs["nb"]).fit(x, reviews["label"])
+
+    assert count_coefficients(plain) == 3 * words + 3  # a weight per word and class, 3 intercepts
+    # one-vs-rest: per class a naive-Bayes ratio per word, a weight per word and an intercept
+    assert count_coefficients(weighted) == 3 * (2 * words + 1)
+
+
+def test_repeated_folds_add_rounds_whose_first_is_the_unrepeated_split(reviews):
+    specs = feature_set_specs(FEATURES)
+    candidates = expand_candidates(SearchParams(), ClassifierParams(), specs)
+
+    once = cross_validate(reviews["text"], reviews["label"], candidates, specs, folds=3, seed=0)
+    twice = cross_validate(reviews["text"], reviews["label"], candidates, specs, folds=3, seed=0, repeats=2)
+
+    for single, repeated in zip(once, twice, strict=True):
+        assert len(repeated.macro_f1) == 6
+        assert repeated.macro_f1[:3] == single.macro_f1  # the training choice's folds come first
+        assert repeated.macro_f1[3:] != single.macro_f1  # the second round is shuffled anew
 
 
 def test_cross_validation_refuses_a_class_with_fewer_reviews_than_folds(reviews):

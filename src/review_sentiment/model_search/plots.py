@@ -21,7 +21,7 @@ def _pyplot():
 def comparison_figure(search: dict[str, Any]) -> Any:
     """Horizontal bars: each candidate's mean CV macro-F1 with its spread over folds (one
     standard deviation), best first; the original workflow's two in grey, the chosen one in
-    green, the within-noise threshold as a dashed line."""
+    green, the others within noise of the best hatched."""
     plt = _pyplot()
     results = sorted(search["candidates"], key=lambda r: r["macro_f1_mean"])
     choice = search["choice"]
@@ -31,18 +31,21 @@ def comparison_figure(search: dict[str, Any]) -> Any:
         for r in results
     ]
     figure, axes = plt.subplots(figsize=(9, 0.32 * len(results) + 1.6))
-    axes.barh(
+    bars = axes.barh(
         names,
         [r["macro_f1_mean"] for r in results],
         xerr=[r["macro_f1_std"] for r in results],
         color=colours,
         capsize=2,
     )
-    axes.axvline(choice["threshold"], color="black", linestyle="--", linewidth=1,
-                 label=f"within noise of the best (≥ {choice['threshold']:.3f})")  # fmt: skip
+    for bar, result in zip(bars, results, strict=True):
+        if result["name"] in choice["within_noise"]:
+            bar.set_hatch("//")
+    bars[0].set_label("hatched: within noise of the best")
     low = min(r["macro_f1_mean"] - r["macro_f1_std"] for r in results)
     axes.set_xlim(max(0.0, low - 0.02), min(1.0, max(r["macro_f1_mean"] + r["macro_f1_std"] for r in results) + 0.02))
-    axes.set_xlabel(f"macro-F1, {search['folds']}-fold CV on the training split (mean ± std)")
+    splits = len(results[0]["cv_macro_f1"])
+    axes.set_xlabel(f"macro-F1, {splits} CV folds on the training split (mean ± std)")
     axes.set_title(f"Model search: {choice['chosen']} chosen", fontsize=10)
     axes.tick_params(axis="y", labelsize=7)
     axes.legend(loc="lower right", fontsize=7)

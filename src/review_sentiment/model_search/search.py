@@ -1,5 +1,8 @@
 """Cross-validates every candidate on folds of the training split and chooses one by a stated
-rule: the cheapest of the candidates within noise of the best. Nothing here sees a test set."""
+rule: the cheapest of the candidates within noise of the best. Nothing here sees a test set.
+
+The rule was chosen on review sets built from the project's training data, never on the
+holdout sets (bench/search_rules.py, bench/results/search_rules.json)."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import RepeatedStratifiedKFold
 
 from review_sentiment.model_search.space import (
     Candidate,
@@ -28,10 +31,11 @@ class CandidateResult:
     """A candidate's cross-validated scores and costs."""
 
     candidate: Candidate
-    macro_f1: list[float]  # one per fold
+    macro_f1: list[float]  # one per fold (folds × repeats, in the same order for every candidate)
     accuracy: list[float]
     fit_seconds: float  # mean per fold: its feature set's fit plus the classifier's
-    model_size_bytes: int  # the fitted text model, pickled (fold 1)
+    model_size_bytes: int  # the fitted text model, pickled (first fold)
+    coefficients: int  # numbers the fitted classifier learned, weights and intercepts (first fold)
 
     @property
     def macro_f1_mean(self) -> float:
@@ -60,6 +64,7 @@ class CandidateResult:
             "accuracy_std": self.accuracy_std,
             "fit_seconds": self.fit_seconds,
             "model_size_bytes": self.model_size_bytes,
+            "coefficients": self.coefficients,
         }
 
 
@@ -86,8 +91,10 @@ def cross_validate(
     folds: int,
     seed: int,
     n_jobs: int = 1,
+    repeats: int = 1,
 ) -> list[CandidateResult]:
-    """Stratified `folds`-fold CV (shuffled with `seed`) of every candidate on these texts.
+    """Stratified `folds`-fold CV of every candidate on these texts, `repeats` times, each
+    time shuffled anew (scikit-learn's RepeatedStratifiedKFold with `seed`).
 
     Each fold fits each feature set once, on that fold's training part only, and every
     candidate on that feature set reuses it; folds run in `n_jobs` processes.
@@ -105,7 +112,7 @@ def cross_validate(
             f"training.search.folds is {folds}, but class(es) {', '.join(map(str, too_few))} have "
             f"fewer training reviews ({too_few}): label more or use fewer folds"
         )
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
     per_fold = Parallel(n_jobs=n_jobs)(
         delayed(_run_fold)(number, texts, labels, train, held_out, candidates, feature_sets)
         for number, (train, held_out) in enumerate(splitter.split(texts, labels))
@@ -120,6 +127,7 @@ def cross_validate(
                 accuracy=[run["accuracy"] for run in runs],
                 fit_seconds=float(np.mean([run["fit_seconds"] for run in runs])),
                 model_size_bytes=int(runs[0]["model_size_bytes"]),
+                coefficients=int(runs[0]["coefficients"]),
             )
         )
     return results
@@ -147,16 +155,35 @@ def _run_fold(
             classifier.fit(x_train, labels[train])
             fit_seconds = time.perf_counter() - started
             predicted = classifier.predict(x_held_out)
-            size = 0
+            size = coefficients = 0
             if number == 0:  # the size of the model a user would get, custom types exported
+                coefficients = count_coefficients(classifier)
                 size = len(pickle.dumps(export_model(features, classifier)))
             scores[candidate.name] = {
                 "macro_f1": float(f1_score(labels[held_out], predicted, average="macro", zero_division=0)),
                 "accuracy": float(accuracy_score(labels[held_out], predicted)),
                 "fit_seconds": feature_seconds + fit_seconds,
                 "model_size_bytes": size,
+                "coefficients": coefficients,
             }
     return scores
+
+
+def count_coefficients(fitted: Any) -> int:
+    """How many numbers a fitted linear model learned: its weights and intercepts, and for
+    one-vs-rest, calibrated or pipelined models those of every fitted part (a naive-Bayes
+    weighting's ratios included). The search's measure of a model's cost."""
+    if hasattr(fitted, "coef_"):
+        return int(np.size(fitted.coef_) + np.size(getattr(fitted, "intercept_", 0)))
+    if hasattr(fitted, "ratio_"):
+        return int(np.size(fitted.ratio_))
+    if hasattr(fitted, "calibrated_classifiers_"):
+        return sum(count_coefficients(part.estimator) for part in fitted.calibrated_classifiers_)
+    if hasattr(fitted, "estimators_"):
+        return sum(count_coefficients(part) for part in fitted.estimators_)
+    if hasattr(fitted, "steps"):
+        return sum(count_coefficients(step) for _, step in fitted.steps)
+    return 0
 
 
 @dataclass(frozen=True)
@@ -167,7 +194,6 @@ class Choice:
     best: str
     best_mean: float
     best_standard_error: float
-    threshold: float
     within_noise: list[str]
     rule: str
     reason: str
@@ -177,48 +203,62 @@ class Choice:
 
 
 RULE = (
-    "the candidate with the best mean CV macro-F1 on the training split, unless others are "
-    "within {noise:g} standard error(s) of it (std over folds / sqrt(folds)): then the smallest "
-    "model of those (then the faster fit, then the name). The test split is not used to choose."
+    "the candidate with the best mean CV macro-F1 on the training split ({splits}), unless "
+    "others are within noise of it: their shortfall against the best, fold by fold on the same "
+    "folds, averages at most {noise:g} standard error(s) of that shortfall. Then the one with "
+    "the fewest coefficients of those (then the higher mean, then the name). The test split is "
+    "not used to choose."
 )
 
 
 def choose(results: list[CandidateResult], noise_standard_errors: float) -> Choice:
-    """The winner by the one-standard-error rule with model size as the cost.
+    """The winner by a paired one-standard-error rule with the number of coefficients as the
+    cost. Everything it compares is deterministic for given folds: no timing decides.
 
     Raises:
         ValueError: no results.
     """
     if not results:
         raise ValueError("the model search has no candidates to choose from")
-    best = max(results, key=lambda r: (r.macro_f1_mean, -r.model_size_bytes))
-    folds = len(best.macro_f1)
-    standard_error = best.macro_f1_std / math.sqrt(folds)
-    threshold = best.macro_f1_mean - noise_standard_errors * standard_error
-    within = [r for r in results if r.macro_f1_mean >= threshold - 1e-12]
-    chosen = min(within, key=lambda r: (r.model_size_bytes, r.fit_seconds, r.candidate.name))
+    best = min(results, key=lambda r: (-r.macro_f1_mean, r.coefficients, r.candidate.name))
+    splits = len(best.macro_f1)
+    shortfalls = {r.candidate.name: _shortfall(best, r, noise_standard_errors) for r in results}
+    within = [r for r in results if shortfalls[r.candidate.name] <= 1e-12]
+    chosen = min(within, key=lambda r: (r.coefficients, -r.macro_f1_mean, r.candidate.name))
+    standard_error = best.macro_f1_std / math.sqrt(splits)
     if chosen is best:
         reason = (
             f"{best.candidate.name}: best CV macro-F1 {best.macro_f1_mean:.4f} "
-            f"(± {standard_error:.4f} s.e.), and the smallest of the {len(within)} within noise"
+            f"(± {standard_error:.4f} s.e.), and the fewest coefficients of the {len(within)} "
+            "within noise"
         )
     else:
         reason = (
-            f"{chosen.candidate.name}: CV macro-F1 {chosen.macro_f1_mean:.4f}, within "
-            f"{noise_standard_errors:g} s.e. of the best ({best.candidate.name} "
-            f"{best.macro_f1_mean:.4f} ± {standard_error:.4f}), and smaller "
-            f"({chosen.model_size_bytes:,} vs {best.model_size_bytes:,} bytes)"
+            f"{chosen.candidate.name}: CV macro-F1 {chosen.macro_f1_mean:.4f}, within noise of "
+            f"the best ({best.candidate.name} {best.macro_f1_mean:.4f}: "
+            f"{best.macro_f1_mean - chosen.macro_f1_mean:.4f} lower on average, within "
+            f"{noise_standard_errors:g} s.e. of that difference), and fewer coefficients "
+            f"({chosen.coefficients:,} vs {best.coefficients:,})"
         )
     return Choice(
         chosen=chosen.candidate.name,
         best=best.candidate.name,
         best_mean=best.macro_f1_mean,
         best_standard_error=standard_error,
-        threshold=threshold,
         within_noise=[r.candidate.name for r in within],
-        rule=RULE.format(noise=noise_standard_errors),
+        rule=RULE.format(noise=noise_standard_errors, splits=f"{splits} folds"),
         reason=reason,
     )
+
+
+def _shortfall(best: CandidateResult, other: CandidateResult, noise: float) -> float:
+    """How far `other`'s mean shortfall against `best` exceeds `noise` standard errors of the
+    paired differences (≤ 0: within noise)."""
+    differences = np.asarray(best.macro_f1) - np.asarray(other.macro_f1)
+    if len(differences) < 2:
+        return float(differences.mean())
+    standard_error = differences.std(ddof=1) / math.sqrt(len(differences))
+    return float(differences.mean() - noise * standard_error)
 
 
 def fit_candidate(

@@ -4,7 +4,7 @@ parameters, CV mean and spread, fit time and model size. Called from one node ta
 Each nested run has params `feature_set`, `classifier`, `kind`, `calibrated`, `original`,
 `features.<field>` (the feature set) and `classifier.<argument>`; metrics `cv.macro_f1_mean`,
 `cv.macro_f1_std`, `cv.accuracy_mean`, `cv.accuracy_std`, `fit_seconds`, `model_size_bytes`,
-and `cv.macro_f1_fold` once per fold (step = fold); tags `model_search.chosen` and
+`coefficients`, and `cv.macro_f1_fold` once per fold (step = fold); tags `model_search.chosen` and
 `model_search.within_noise` (true/false).
 """
 
@@ -16,7 +16,7 @@ import mlflow
 
 METRICS = (
     "cv.macro_f1_mean", "cv.macro_f1_std", "cv.accuracy_mean", "cv.accuracy_std",
-    "fit_seconds", "model_size_bytes",
+    "fit_seconds", "model_size_bytes", "coefficients",
 )  # fmt: skip
 
 
@@ -54,6 +54,7 @@ def log_candidate_runs(search: dict[str, Any]) -> dict[str, str]:
                     "cv.accuracy_std": result["accuracy_std"],
                     "fit_seconds": result["fit_seconds"],
                     "model_size_bytes": result["model_size_bytes"],
+                    "coefficients": result["coefficients"],
                 }
             )
             for fold, score in enumerate(result["cv_macro_f1"]):

@@ -86,12 +86,17 @@ class SearchParams(_Params):
     split."""
 
     folds: int = Field(default=5, ge=2)
+    # The model search runs the k folds this many times, each with its own shuffle: more
+    # scores per candidate, so a choice less at the mercy of one split (training's choice
+    # between its two models runs them once).
+    repeats: int = Field(default=1, ge=1)
     seed: int = 0
     # Folds run in parallel processes (each fits every candidate on its fold): 1 or the cores.
     n_jobs: int = Field(default=1, ge=1)
-    # The choice rule: every candidate whose CV macro-F1 mean is at least the best mean minus
-    # this many standard errors of the best (std over folds / sqrt(folds)) is within noise of
-    # it; of those, the smallest model wins (then the faster fit, then the name).
+    # The choice rule: a candidate is within noise of the best (highest mean CV macro-F1) when
+    # its shortfall against the best, fold by fold on the same folds, averages at most this
+    # many standard errors of that shortfall (paired: the folds' own difficulty cancels out);
+    # of those, the one with the fewest coefficients wins (then the higher mean, then the name).
     noise_standard_errors: float = Field(default=1.0, ge=0.0)
     # The cross-validation runs on at most this many training reviews, a stratified sample drawn
     # with `seed` (None: all): the choice costs the same at a million reviews as at 100,000,

@@ -32,7 +32,7 @@ def search_models(
     Returns:
         `folds`, `train_size`, `candidates` (each with its feature set's fields, classifier
         arguments, per-fold and mean scores, fit seconds and model size; the original
-        workflow's two marked `original`), `choice` (chosen, best, threshold, within-noise
+        workflow's two marked `original`), `choice` (chosen, best, within-noise
         names, rule and reason) and `test_split_used_to_choose: false`.
     """
     specs = feature_set_specs(features)
@@ -40,13 +40,14 @@ def search_models(
     search = training.search
     rows = train_reviews.iloc[cv_rows(train_reviews["label"], search.max_rows, search.seed)]
     what = (
-        f"cross-validating {len(candidates)} candidates ({search.folds} folds, {len(rows):,} of "
+        f"cross-validating {len(candidates)} candidates ({search.folds} folds × "
+        f"{search.repeats}, {len(rows):,} of "
         f"{len(train_reviews):,} training reviews)"
     )
     with step(what, logger=logger):
         results = cross_validate(
             rows["text"].tolist(), rows["label"].tolist(), candidates, specs,
-            folds=search.folds, seed=search.seed, n_jobs=search.n_jobs,
+            folds=search.folds, seed=search.seed, n_jobs=search.n_jobs, repeats=search.repeats,
         )  # fmt: skip
     choice = choose(results, search.noise_standard_errors)
     logger.info("Model search chose %s", choice.reason)
@@ -58,6 +59,7 @@ def search_models(
             )  # fmt: skip
     return {
         "folds": search.folds,
+        "repeats": search.repeats,
         "train_size": len(train_reviews),
         "cv_rows": len(rows),
         "test_split_used_to_choose": False,
@@ -105,7 +107,8 @@ def fit_chosen_model(
     selection = {
         "feature_set": name,
         "model": name,
-        "chosen_by": f"{model_search['folds']}-fold CV macro-F1 on the training split",
+        "chosen_by": f"{model_search['folds']}-fold CV macro-F1 on the training split, "
+        f"{model_search.get('repeats', 1)} time(s) shuffled anew",
         "test_split_used_to_choose": False,
         "rule": model_search["choice"]["rule"],
         "reason": model_search["choice"]["reason"],
