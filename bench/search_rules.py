@@ -79,11 +79,11 @@ def review_set(name: str) -> pd.DataFrame:
 
 def _outer_fold(number, texts, labels, train, held_out, candidates, specs, search):
     """Inner CV scores of every candidate on the training part, and each one's held-out score."""
-    from review_sentiment.model_search.search import _run_fold, cross_validate
+    from review_sentiment.model_search.search import cross_validate, score_fold
 
     inner = cross_validate(texts[train], labels[train], candidates, specs,
                            folds=search.folds, seed=search.seed, repeats=2)  # fmt: skip
-    outer = _run_fold(1, texts, labels, train, held_out, candidates, specs)
+    outer = score_fold(1, texts, labels, train, held_out, candidates, specs)
     return number, inner, outer
 
 
