@@ -30,6 +30,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_reviews import make_reviews  # noqa: E402
+from results_file import write_results
 
 PROJECT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT / "bench" / "results" / "extraction.json"
@@ -125,13 +126,6 @@ def measure_udfs(raw: Path, runs: int) -> dict:
             for name, s in seconds.items()}  # fmt: skip
 
 
-def write(results: dict) -> None:
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    partial = RESULTS.with_suffix(".json.partial")
-    partial.write_text(json.dumps(results, indent=2) + "\n")
-    partial.replace(RESULTS)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 100_000, 300_000])
@@ -172,14 +166,14 @@ def main() -> None:
                             "median_peak_rss_mb": statistics.median(m["peak_rss_mb"]), **m}
                    for engine, m in measured.items()},
             }  # fmt: skip
-            write(results)  # after each size: a long run interrupted keeps what it measured
+            write_results(RESULTS, results)  # after each size: a long run interrupted keeps what it measured
         if args.udf_size:
             raw = root / f"amazon_reviews_{args.udf_size}.tsv.gz"
             if not raw.exists():
                 make_reviews(args.udf_size, raw, seed=0)
             results["unescape_udf"] = {"reviews": args.udf_size, **measure_udfs(raw, args.runs)}
             print("html.unescape:", json.dumps(results["unescape_udf"]))
-    write(results)
+    write_results(RESULTS, results)
     for size, row in results["sizes"].items():
         print(f"{int(size):>9,} reviews: pandas {row['pandas']['median_s']} s / "
               f"{row['pandas']['median_peak_rss_mb']:,} MB, spark {row['spark']['median_s']} s / "

@@ -40,6 +40,7 @@ import sys
 import time
 from pathlib import Path
 from statistics import median
+from results_file import write_results
 
 PROJECT = Path(__file__).resolve().parents[1]
 REVIEWS = PROJECT.parent / "shared" / "data" / "reviews"
@@ -259,13 +260,6 @@ def _watch(child: subprocess.Popen, dataset: str, option: str, limit_gb: float) 
     return json.loads(out.strip().splitlines()[-1])
 
 
-def write_results(results: list[dict], meta: dict) -> None:
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    partial = RESULTS.with_suffix(".json.tmp")
-    partial.write_text(json.dumps({**meta, "results": results}, indent=1) + "\n")
-    partial.replace(RESULTS)
-
-
 def print_row(row: dict) -> None:
     if "killed" in row or "failed" in row:
         print(f"{row['dataset']:>9} {row['option']:<42} {row.get('killed') or row.get('failed')}")
@@ -327,7 +321,7 @@ def main() -> None:
             row["runs"] = runs
         results = [r for r in results if (r["dataset"], r["option"]) != (dataset, option)] + [row]
         print_row(row)
-        write_results(results, meta)
+        write_results(RESULTS, {**meta, "results": results}, indent=1)
 
 
 if __name__ == "__main__":

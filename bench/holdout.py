@@ -24,13 +24,11 @@ Writes bench/results/holdout.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import re
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -41,6 +39,7 @@ from sklearn.linear_model import SGDClassifier
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
+from results_file import write_results
 
 PROJECT = Path(__file__).resolve().parents[1]
 HOLDOUT = PROJECT.parent / "shared" / "data" / "holdout"
@@ -147,14 +146,6 @@ def measure(name: str, reviews: pd.DataFrame, features, training) -> dict:
     return summary
 
 
-def write_atomically(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as handle:
-        json.dump(data, handle, indent=2)
-        temporary = handle.name
-    os.replace(temporary, path)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sets", default=",".join([*UCI, *BLITZER]))
@@ -188,7 +179,7 @@ def main() -> None:
         result["search_seconds_per_fold_2000_reviews"] = {
             "median": statistics.median(seconds), "max": max(seconds), "folds": len(seconds)
         }
-    write_atomically(RESULTS, result)
+    write_results(RESULTS, result)
     print(f"\n{'set':<20}{'acc a':>8}{'acc b':>8}{'b-a':>8}{'F1 a':>8}{'F1 b':>8}{'b-a':>8}")
     for name, s in sets.items():
         print(f"{name:<20}{s['original']['accuracy']:8.3f}{s['searched']['accuracy']:8.3f}"

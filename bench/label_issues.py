@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
+from results_file import write_results
 
 PROJECT = Path(__file__).resolve().parents[1]
 REVIEWS = PROJECT.parent / "shared" / "data" / "reviews"
@@ -225,10 +226,7 @@ def _write(runs: list[dict], args: argparse.Namespace) -> None:
         "summary": _summary(runs),
         "runs": runs,
     }
-    # A kill mid-write leaves the previous results, never half a file.
-    temporary = RESULTS.with_suffix(".json.tmp")
-    temporary.write_text(json.dumps(results, indent=2) + "\n")
-    temporary.replace(RESULTS)
+    write_results(RESULTS, results)
 
 
 def main() -> None:

@@ -47,6 +47,7 @@ from review_sentiment.labeling.automated import run_automated_labeling
 from review_sentiment.labeling.simulated import SimulatedAnnotator
 from review_sentiment.params import AutomatedLabelingParams, SimulatedWorkforceParams
 from review_sentiment.pipelines.data_extraction.nodes import build_input_manifest, clean_text
+from results_file import write_results
 
 PROJECT = Path(__file__).resolve().parents[1]
 REVIEWS = PROJECT.parent / "shared" / "data" / "reviews" / "amazon_us_reviews_sample"
@@ -257,7 +258,7 @@ def resummarise(path: Path) -> None:
             run["issue9_targets"] = _issue9_targets(run, today)
         block["issue9_targets_met_on_every_seed"] = _targets_met(block["runs"], float(rate), today)
         print(f"error rate {rate}: {block['issue9_targets_met_on_every_seed']}")
-    path.write_text(json.dumps(results, indent=2) + "\n")
+    write_results(path, results)
 
 
 def _configured() -> dict:

@@ -15,7 +15,6 @@ Usage: python bench/pipeline_overhead.py [--runs 3]
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import shutil
@@ -28,6 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+from results_file import write_results
 
 PROJECT = Path(__file__).resolve().parents[1]
 REVIEWS = PROJECT.parent / "shared" / "data" / "reviews" / "amazon_us_reviews_sample"
@@ -106,8 +106,7 @@ def main() -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "date": time.strftime("%Y-%m-%d"),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    write_results(RESULTS, result)
     print(f"kedro median {kedro_median:.1f} s, plain median {plain_median:.1f} s, "
           f"ratio {result['ratio']:.3f} (target <= 1.2); written to {RESULTS.relative_to(PROJECT)}")
 

@@ -41,6 +41,7 @@ from pathlib import Path
 
 import pandas as pd
 from kedro.framework.hooks import hook_impl
+from results_file import write_results
 
 PROJECT = Path(__file__).resolve().parents[1]
 REVIEWS = PROJECT.parent / "shared" / "data" / "reviews" / "amazon_us_reviews_sample"
@@ -262,8 +263,7 @@ def main() -> None:
         f"{part} x{ratio}" for part, ratio in ratios["parts"].items()
     ) + f", whole process x{ratios['process_seconds']}; {total:.0f} s in all")  # fmt: skip
 
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps({
+    write_results(args.output, {
         "what": "kedro run --pipelines refresh per arrival file, fresh process each; seconds are wall "
                 "seconds per node (parts: sums of nodes), process = the whole kedro process",
         "workforce": f"SIMULATED: labeling {json.dumps(labeling)} (star-derived answers, no person "
@@ -276,7 +276,7 @@ def main() -> None:
         "total_seconds": round(total, 1),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "date": time.strftime("%Y-%m-%d"),
-    }, indent=2) + "\n")  # fmt: skip
+    })  # fmt: skip
     shown = args.output.relative_to(PROJECT) if args.output.is_relative_to(PROJECT) else args.output
     print(f"wrote {shown}")
 

@@ -37,6 +37,7 @@ import time
 from pathlib import Path
 
 from kedro.framework.hooks import hook_impl
+from results_file import write_results
 
 PROJECT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT / "bench" / "results" / "scale.json"
@@ -340,8 +341,7 @@ def main() -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "date": time.strftime("%Y-%m-%d"),
     }  # fmt: skip
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    write_results(args.output, report)
     plot(rows, args.output.with_suffix(".png"))
     shown = args.output.relative_to(PROJECT) if args.output.is_relative_to(PROJECT) else args.output
     print(f"wrote {shown} and {shown.with_suffix('.png')}")

@@ -25,7 +25,6 @@ Writes bench/results/search_rules.json.
 from __future__ import annotations
 
 import html
-import json
 import math
 import re
 import sys
@@ -36,6 +35,7 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.model_selection import StratifiedKFold
+from results_file import write_results
 
 PROJECT = Path(__file__).resolve().parents[1]
 REVIEWS = PROJECT.parent / "shared" / "data" / "reviews"
@@ -167,9 +167,7 @@ def main() -> None:
         "mean_macro_f1": mean,
         "sets": per_set,
     }
-    from holdout import write_atomically
-
-    write_atomically(RESULTS, result)
+    write_results(RESULTS, result)
     print(f"\n{'rule':<72}{'mean macro-F1':>14}")
     for rule, score in mean.items():
         print(f"{rule:<72}{score:14.4f}")

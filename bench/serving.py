@@ -33,6 +33,7 @@ import pandas as pd
 import requests
 
 from review_sentiment.serving import LocalModelServer
+from results_file import write_results
 
 PROJECT = Path(__file__).resolve().parents[1]
 REVIEWS = PROJECT / "data" / "01_raw" / "fine_food_reviews_1k.csv"
@@ -147,8 +148,7 @@ def main(argv: list[str] | None = None) -> None:
         m = row["median"]
         print(f"{row['model']:>10} {row['workers']:>7} {row['connections']:>5} {row['payload']:>9} "
               f"{m['requests_per_s']:>9,.0f} {m['reviews_per_s']:>10,.0f} {m['p50_ms']:>7} {m['p99_ms']:>7}")  # fmt: skip
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps({
+    write_results(args.output, {
         "what": "MLflow scoring server (mlflow models serve) on 127.0.0.1 under wrk; single = one review per "
                 f"request, batch_{BATCH} = {BATCH} reviews per request; medians of repeated runs",
         "models": models,
@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> None:
         "results": table,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "date": time.strftime("%Y-%m-%d"),
-    }, indent=1) + "\n")  # fmt: skip
+    }, indent=1)  # fmt: skip
     print(f"\nwrote {args.output}")
 
 
