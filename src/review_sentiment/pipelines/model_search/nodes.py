@@ -108,7 +108,7 @@ def fit_chosen_model(
         "feature_set": name,
         "model": name,
         "chosen_by": f"{model_search['folds']}-fold CV macro-F1 on the training split, "
-        f"{model_search.get('repeats', 1)} time(s) shuffled anew",
+        f"{model_search['repeats']} time(s) shuffled anew",
         "test_split_used_to_choose": False,
         "rule": model_search["choice"]["rule"],
         "reason": model_search["choice"]["reason"],
