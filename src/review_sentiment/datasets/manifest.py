@@ -13,7 +13,8 @@ import secrets
 import stat
 from copy import deepcopy
 from pathlib import PurePosixPath
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, BinaryIO
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
@@ -119,7 +120,7 @@ class ManifestDataset(AbstractVersionedDataset[list[dict], list[dict]]):
         payload = serialise_manifest(data, self._display_path(save_path))
 
         if isinstance(self._fs, LocalFileSystem):
-            _replace_file_atomically(save_path, payload)
+            replace_file_atomically(save_path, payload)
         else:
             # pipe_file is one PUT (or a multipart upload aborted on failure): the object
             # store shows the old object or the new one, never a partial one.
@@ -150,8 +151,17 @@ class ManifestDataset(AbstractVersionedDataset[list[dict], list[dict]]):
         return f"{self._protocol}://{path}"
 
 
-def _replace_file_atomically(path: str, payload: bytes) -> None:
+def replace_file_atomically(path: str, payload: bytes) -> None:
     """Writes ``payload`` to a temporary file next to ``path`` and renames it over ``path``."""
+    with replacing_file(path) as output:
+        output.write(payload)
+
+
+@contextlib.contextmanager
+def replacing_file(path: str) -> Iterator[BinaryIO]:
+    """A binary file that replaces ``path`` when the block ends without an error: written next to
+    it, flushed to disk, given the old file's mode and renamed over it. An error, or a kill,
+    leaves the old file (or none) and no temporary file behind the error."""
     # Write through symlinks like a plain open would, and keep the rename in one directory.
     target = os.path.realpath(path)
     directory = os.path.dirname(target)
@@ -165,7 +175,7 @@ def _replace_file_atomically(path: str, payload: bytes) -> None:
     fd = os.open(temp_path, flags, 0o666)
     try:
         with os.fdopen(fd, "wb") as temp_file:
-            temp_file.write(payload)
+            yield temp_file
             temp_file.flush()
             os.fsync(temp_file.fileno())
         with contextlib.suppress(FileNotFoundError):

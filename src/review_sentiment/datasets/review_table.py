@@ -88,11 +88,11 @@ class ReviewTableDataset(AbstractDataset[Any, Any]):
             write_spark_file(data, self._fs, self._path, kind="csv", columns=COLUMNS)
         else:
             # Through a temporary file: a kill mid-write leaves the previous sample.
-            from review_sentiment.datasets.manifest import _replace_file_atomically
+            from review_sentiment.datasets.manifest import replace_file_atomically
 
             payload = data[COLUMNS].to_csv(index=False).encode("utf-8")
             if self._protocol == "file":
-                _replace_file_atomically(self._path, payload)
+                replace_file_atomically(self._path, payload)
             else:
                 self._fs.pipe_file(self._path, payload)
         self._fs.invalidate_cache(self._path)

@@ -6,15 +6,15 @@ one piece to an object store). Memory stays at one chunk (or one partition), wha
 
 from __future__ import annotations
 
-import contextlib
 import os
-import secrets
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from fsspec.implementations.local import LocalFileSystem
+
+from review_sentiment.datasets.manifest import replacing_file
 
 ORDER = "_order"  # spark_engine.ORDER: the rows' order
 _CHUNK = 1 << 20
@@ -42,26 +42,22 @@ def write_spark_file(  # noqa: PLR0913
     csv: a header, then every field quoted as pandas reads it back (`"` doubled).
     """
     rows = frame.orderBy(ORDER).select(*columns) if ORDER in frame.columns else frame.select(*columns)
-    local_target = isinstance(fs, LocalFileSystem)
-    folder = os.path.dirname(os.path.realpath(path)) if local_target else tempfile.gettempdir()
-    os.makedirs(folder, exist_ok=True)
-    temp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(8)}.tmp")
-    try:
-        with open(temp, "wb") as output:
-            if kind == "csv":
-                output.write(_csv_line(columns))
-            for chunk in _spark_output(rows, kind):
-                output.write(chunk)
-            output.flush()
-            os.fsync(output.fileno())
-        if local_target:
-            os.replace(temp, os.path.realpath(path))
-        else:
-            # One upload (multipart and aborted on failure by s3fs): the old object or the new one.
-            fs.put_file(temp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
+    if isinstance(fs, LocalFileSystem):
+        with replacing_file(path) as output:
+            _write_rows(output, rows, kind, columns)
+        return
+    # One upload (multipart and aborted on failure by s3fs): the old object or the new one.
+    with tempfile.NamedTemporaryFile(suffix=".tmp") as output:
+        _write_rows(output, rows, kind, columns)
+        output.flush()
+        fs.put_file(output.name, path)
+
+
+def _write_rows(output: BinaryIO, rows: Any, kind: str, columns: list[str]) -> None:
+    if kind == "csv":
+        output.write(_csv_line(columns))
+    for chunk in _spark_output(rows, kind):
+        output.write(chunk)
 
 
 def _csv_line(values: list[str]) -> bytes:

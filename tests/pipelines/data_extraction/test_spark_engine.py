@@ -260,3 +260,31 @@ def test_a_cluster_session_needs_a_path_the_cluster_reads(s3_raw):
         "raw_reviews_path as a path the cluster reads (s3a://bucket/key, dbfs:/..., /Volumes/..., "
         "or a path on the cluster's filesystem)"
     )
+
+
+def test_a_spark_sample_saved_to_s3_is_one_object_with_the_bytes_of_a_local_save(
+    spark, aws_test_credentials, moto_url, tmp_path
+):
+    # --env aws with a large sample: Spark's output is uploaded in one piece to the bucket
+    # (a real S3 API server on 127.0.0.1), never written there part by part.
+    bucket = f"primary-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=moto_url, region_name="us-east-1").create_bucket(Bucket=bucket)
+    credentials = {"key": "testing", "secret": "testing", "client_kwargs": {"endpoint_url": moto_url}}
+    table = spark.createDataFrame(
+        [(2, "R2", 'said "no", twice', "1", "Books"), (1, "R1", "fine\nreally", "5", "Books")],
+        ["_order", "review_id", "text", "star_rating", "product_category"],
+    )
+    remote = ReviewTableDataset(filepath=f"s3://{bucket}/02_intermediate/review_sample.csv", credentials=credentials)
+    local = ReviewTableDataset(filepath=str(tmp_path / "review_sample.csv"))
+
+    remote.save(table)
+    local.save(table)
+
+    s3 = boto3.client("s3", endpoint_url=moto_url, region_name="us-east-1")
+    assert [entry["Key"] for entry in s3.list_objects_v2(Bucket=bucket)["Contents"]] == [
+        "02_intermediate/review_sample.csv"
+    ]
+    uploaded = s3.get_object(Bucket=bucket, Key="02_intermediate/review_sample.csv")["Body"].read()
+    assert uploaded == (tmp_path / "review_sample.csv").read_bytes()
+    assert list(local.load()["review_id"]) == ["R1", "R2"]  # in _order
+    assert list(tmp_path.iterdir()) == [tmp_path / "review_sample.csv"]  # no temporary file left
