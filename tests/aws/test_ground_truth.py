@@ -30,6 +30,7 @@ from review_sentiment.aws.ground_truth import (
 )
 from review_sentiment.aws.ground_truth_job import GroundTruthConfigError, labeling_job_name
 from review_sentiment.ground_truth.manifest import manifest_fingerprint
+from review_sentiment.ground_truth.records import Label
 from review_sentiment.labeling_app.store import ANNOTATION_COLUMNS
 from review_sentiment.params import GroundTruthParams, LabelingParams
 from review_sentiment.pipelines.labeling.nodes import label_reviews
@@ -155,6 +156,11 @@ def put_output(s3, bucket, lines, name=NAME):
 FAILED_R3 = {**ITEMS[2], "sentiment-metadata": {"failure-reason": "ClientError: task expired"}}
 
 
+def logged(caplog):
+    """What the Ground Truth client logged (moto's server logs each request on the same root)."""
+    return [record.getMessage() for record in caplog.records if record.name == ground_truth.logger.name]
+
+
 def client(sagemaker, s3, sleeps=None, clock=None):
     sleeps = [] if sleeps is None else sleeps
     return GroundTruthClient(sagemaker, s3, sleep=sleeps.append, clock=clock or (lambda: 0.0))
@@ -187,7 +193,7 @@ def test_job_lifecycle_uploads_creates_polls_and_reads_the_labels(clients, bucke
     result = run(sagemaker, s3, bucket, sleeps=sleeps)
 
     assert result.job_name == NAME and result.status == "Completed"
-    assert [(label.class_name, label.human_annotated) for label in result.labels[:2]] == [
+    assert [(given.label.class_name, given.label.human_annotated) for given in result.labels[:2]] == [
         ("positive", True), ("negative", False)]
     assert result.labels[2] is None
     assert sleeps == [5, 5]
@@ -229,8 +235,84 @@ def test_public_crowd_job_with_price_automated_labeling_and_stopping_conditions(
     assert result.status == "InProgress" and result.labels == [None] * len(items)
 
 
-def test_failed_job_stops_the_run_with_its_failure_reason(clients, bucket):
+def test_labels_come_back_with_ground_truths_metadata_as_written(clients, bucket):
     sagemaker, s3, stub = clients
+    # Not what this project writes: 6 decimals, another date, Ground Truth's own job name.
+    written = [{**output_line(ITEMS[0], 0), "sentiment-metadata": {
+        **output_line(ITEMS[0], 0)["sentiment-metadata"], "confidence": 0.912345,
+        "creation-date": "2026-12-01T08:15:30.123456", "job-name": "labeling-job/another-name"}},
+        output_line(ITEMS[1], 1, human=False), FAILED_R3]
+    uri = put_output(s3, bucket, written)
+    expect_describe(stub, NAME, described(NAME, "Completed", human=1, machine=1, failed=1, unlabeled=0, output=uri))
+
+    result = run(sagemaker, s3, bucket)
+
+    assert [given.fields for given in result.labels[:2]] == [
+        {"sentiment": line["sentiment"], "sentiment-metadata": line["sentiment-metadata"]} for line in written[:2]]
+    assert result.labels[0].label == Label("positive", 0.912345, True)
+    assert result.labels[2] is None
+
+
+@pytest.mark.parametrize("described_output", [True, False], ids=["described", "conventional-path"])
+def test_stopped_job_keeps_what_it_labeled_and_says_what_to_do(clients, bucket, caplog, described_output):
+    sagemaker, s3, stub = clients
+    name = f"{NAME}-3"
+    # R2 was never reached; R3 expired.
+    written = [output_line(ITEMS[0], 0), FAILED_R3]
+    uri = put_output(s3, bucket, written, name=name)
+    expect_describe(stub, name, described(name, "Stopped", human=1, failed=1, unlabeled=1,
+                                          output=uri if described_output else None))
+
+    with caplog.at_level(logging.WARNING):
+        result = run(sagemaker, s3, bucket, attempt=3)
+
+    assert (result.job_name, result.status) == (name, "Stopped")
+    assert result.labels[0].fields == {key: written[0][key] for key in ("sentiment", "sentiment-metadata")}
+    assert result.labels[1:] == [None, None]
+    assert logged(caplog) == [
+        f"Ground Truth job {name} is Stopped: it labeled 1 of 3 reviews (human 1, machine 0, failed 1, "
+        "unlabeled 1), which are kept; run again with --params labeling.ground_truth.attempt=4: the 2 "
+        "reviews it did not label go to a new job (a job name is never reused)"]
+
+
+def test_stopped_job_without_output_gives_no_labels_and_says_what_to_do(clients, bucket, caplog):
+    sagemaker, s3, stub = clients
+    expect_describe(stub, NAME, described(NAME, "Stopped"))
+
+    with caplog.at_level(logging.WARNING):
+        result = run(sagemaker, s3, bucket)
+
+    assert result.status == "Stopped" and result.labels == [None, None, None]
+    assert logged(caplog) == [
+        f"Ground Truth job {NAME} is Stopped and wrote no output manifest: it labeled 0 of 3 reviews "
+        "(human 0, machine 0, failed 0, unlabeled 3), earlier labels are kept; run again with --params "
+        "labeling.ground_truth.attempt=2: the 3 reviews it did not label go to a new job "
+        "(a job name is never reused)"]
+
+
+def test_failed_job_keeps_what_it_labeled_before_failing(clients, bucket, caplog):
+    sagemaker, s3, stub = clients
+    uri = put_output(s3, bucket, [output_line(ITEMS[0], 0), output_line(ITEMS[1], 1), FAILED_R3])
+    expect_describe(stub, NAME, described(NAME, "Failed", human=2, failed=1, unlabeled=0, output=uri,
+                                          reason="ClientError: the workteam was deleted"))
+
+    with caplog.at_level(logging.WARNING):
+        result = run(sagemaker, s3, bucket)
+
+    assert result.status == "Failed"
+    assert [given and given.label.class_name for given in result.labels] == ["positive", "negative", None]
+    assert logged(caplog) == [
+        f"Ground Truth job {NAME} is Failed (ClientError: the workteam was deleted): it labeled 2 of 3 "
+        "reviews (human 2, machine 0, failed 1, unlabeled 0), which are kept; fix that, then run again "
+        "with --params labeling.ground_truth.attempt=2: the 1 review it did not label goes to a new job "
+        "(a job name is never reused)"]
+
+
+@pytest.mark.parametrize("written", [None, [FAILED_R3]], ids=["no-output", "nothing-labeled"])
+def test_failed_job_stops_the_run_with_its_failure_reason(clients, bucket, written):
+    sagemaker, s3, stub = clients
+    if written is not None:
+        put_output(s3, bucket, written)
     expect_not_found(stub, NAME)
     expect_create(stub, expected_create(bucket))
     expect_describe(stub, NAME, described(NAME, "Failed", reason="AccessDenied: s3://b/in.manifest"))
@@ -242,17 +324,6 @@ def test_failed_job_stops_the_run_with_its_failure_reason(clients, bucket):
         run(sagemaker, s3, bucket)
 
 
-def test_stopped_job_stops_the_run(clients, bucket):
-    sagemaker, s3, stub = clients
-    name = f"{NAME}-3"
-    expect_describe(stub, name, described(name, "Stopped"))
-
-    with pytest.raises(GroundTruthJobError, match=(
-        f"^Ground Truth job {name} is Stopped: no reason given; to label this batch, run again with "
-        r"--params labeling.ground_truth.attempt=4 ")):
-        run(sagemaker, s3, bucket, attempt=3)
-
-
 def test_rerun_attaches_to_the_existing_job_without_creating_another(clients, bucket):
     sagemaker, s3, stub = clients
     uri = put_output(s3, bucket, [output_line(ITEMS[0], 0), output_line(ITEMS[1], 1), output_line(ITEMS[2], 2)])
@@ -262,7 +333,7 @@ def test_rerun_attaches_to_the_existing_job_without_creating_another(clients, bu
     result = run(sagemaker, s3, bucket)
 
     # No CreateLabelingJob was stubbed: a second job would have raised UnStubbedResponseError.
-    assert [label.class_name for label in result.labels] == CLASSES
+    assert [given.label.class_name for given in result.labels] == CLASSES
     assert not s3.exists(f"s3://{bucket}/review-sentiment/ground-truth/{NAME}/input.manifest")
 
 
@@ -320,7 +391,7 @@ def test_throttled_poll_is_asked_again_at_the_next_poll(clients, bucket):
 
     result = run(sagemaker, s3, bucket, sleeps=sleeps)
 
-    assert result.labels[0].class_name == "positive" and result.labels[1:] == [None, None]
+    assert result.labels[0].label.class_name == "positive" and result.labels[1:] == [None, None]
     assert sleeps == [5, 5]
 
 

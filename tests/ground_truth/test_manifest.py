@@ -35,14 +35,25 @@ def test_genuine_replacement_character_loads():
         (b"[1]\n", f"line 1 of {PATH}: json: expected a JSON object, got list"),
         # a BOM is only a BOM at the start of the file
         (b'{"a":1}\n\xef\xbb\xbf{"a":2}\n', f"line 2 of {PATH}: json: not valid JSON (Unexpected UTF-8 BOM (decode using utf-8-sig) at column 1)"),
+        # json would keep the last of two equal keys without a word
+        (b'{"a":1}\n{"source":"x","source":"y"}\n', f"line 2 of {PATH}: json: duplicate key 'source'"),
+        (b'{"s":0,"s-metadata":{"class-name":"a","confidence":1,"class-name":"b"}}\n', f"line 1 of {PATH}: json: duplicate key 'class-name'"),
+        (b'{"a":[{"b":1},{"c":{"d":1,"d":2}}]}\n', f"line 1 of {PATH}: json: duplicate key 'd'"),
     ],
-    ids=["blank-middle-line", "invalid-utf8", "invalid-json", "nan", "overflow", "array", "bom-inside"],
+    ids=["blank-middle-line", "invalid-utf8", "invalid-json", "nan", "overflow", "array", "bom-inside",
+         "duplicate-key", "duplicate-nested-key", "duplicate-key-in-a-list"],
 )
 def test_bad_line_error_names_file_line_and_field(content, message):
     with pytest.raises(ManifestError) as raised:
         parse_manifest(content, PATH)
 
     assert str(raised.value) == message
+
+
+def test_equal_keys_in_different_objects_are_no_duplicate():
+    content = b'{"source":"x","s-metadata":{"source":"y","s":{"source":"z"}}}\n'
+
+    assert parse_manifest(content, PATH) == [{"source": "x", "s-metadata": {"source": "y", "s": {"source": "z"}}}]
 
 
 def test_over_long_source_is_rejected_naming_the_line():

@@ -38,6 +38,9 @@ LINES = [
     labeled(0, "positive", source="   "),
     b'{"source":"t","s":[1,2],"s-metadata":{"type":"groundtruth/text-classification-multilabel"}}',
     labeled(2, "neutral", review_id="R9"),
+    b'{"source":"A fine kettle","s":0,"s-metadata":{"class-name":"positive"},"source":"A bad one"}',
+    b'{"source":"A fine kettle","s":0,"s-metadata":{"class-name":"positive","class-name":"negative"}}',
+    b'{"source":"A fine kettle","s":0,"s-metadata":{"class-name":"positive","type":"groundtruth/image-classification"}}',
 ]
 
 
@@ -50,11 +53,29 @@ def test_readers_accept_and_reject_the_same_lines_alike(spark, tmp_path):
 
     assert actual == expected
     rejected = sorted(line for line, value in expected.items() if isinstance(value, str))
-    assert rejected == [4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16]
+    assert rejected == [4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20]
     # the dataset itself stops at the first of them, with the same message
     with pytest.raises(ManifestError) as raised:
         ManifestDataset(filepath=str(path)).load()
     assert str(raised.value) == expected[7]
+
+
+def test_readers_refuse_duplicate_keys_and_other_tasks_naming_the_line(spark, tmp_path):
+    path = tmp_path / "out.manifest"
+    path.write_bytes(b"\n".join([labeled(0, "positive"), *LINES[-3:]]) + b"\n")
+
+    expected = dataset_verdicts(path, CLASSES)
+
+    assert spark_verdicts(spark, path, CLASSES) == expected
+    assert [expected[line] for line in (2, 3, 4)] == [
+        f"line 2 of {path}: json: duplicate key 'source'",
+        f"line 3 of {path}: json: duplicate key 'class-name'",
+        f"line 4 of {path}: s-metadata.type: 'groundtruth/image-classification' is not a "
+        "text-classification label (expected groundtruth/text-classification)",
+    ]
+    with pytest.raises(ManifestError) as raised:
+        ManifestDataset(filepath=str(path)).load()
+    assert str(raised.value) == expected[2]
 
 
 @pytest.mark.parametrize(

@@ -75,11 +75,38 @@ def test_multilabel_line_is_rejected_by_default(examples):
         parse_labeled_line(examples[7], ["a", "optimism"])
 
 
-def test_image_line_is_rejected_for_its_missing_text(examples):
+def test_image_line_is_rejected_for_its_type(examples):
     with pytest.raises(LineProblem) as raised:
         parse_labeled_line(examples[10], ["dog", "cat"])
 
+    assert str(raised.value) == (
+        "species-metadata.type: 'groundtruth/image-classification' is not a text-classification "
+        "label (expected groundtruth/text-classification)"
+    )
+
+
+def test_text_line_with_its_text_in_s3_is_rejected_for_its_missing_text():
+    obj = {key: value for key, value in line().items() if key != "source"}
+
+    with pytest.raises(LineProblem) as raised:
+        parse_labeled_line({**obj, "source-ref": "s3://bucket/review.txt"}, CLASSES)
+
     assert str(raised.value) == "source: missing; the text must be inline (source-ref is not fetched)"
+
+
+def test_line_without_a_type_is_read():
+    obj = line()
+    del obj["sentiment-metadata"]["type"]
+
+    assert parse_labeled_line(obj, CLASSES).class_name == "positive"
+
+
+def test_multilabel_type_takes_the_multilabel_path():
+    obj = line()
+    obj["sentiment-metadata"]["type"] = "groundtruth/text-classification-multilabel"
+
+    with pytest.raises(LineProblem, match="^sentiment: a multi-label annotation"):
+        parse_labeled_line(obj, CLASSES)
 
 
 def test_writer_output_reads_back_as_the_same_record():
@@ -116,10 +143,16 @@ def test_writer_output_reads_back_as_the_same_record():
         ({**line(), "b": 1, "b-metadata": {}}, "label attribute: several (sentiment-metadata, b-metadata); set feature_engineering.label_attribute to the one to read"),
         ({**line(), "sentiment-metadata": [1]}, "sentiment-metadata: expected an object, got list"),
         ({k: v for k, v in line().items() if k != "sentiment"}, "sentiment: missing"),
+        ({**line(), "sentiment-metadata": {**line()["sentiment-metadata"], "type": "groundtruth/image-classification"}},
+         "sentiment-metadata.type: 'groundtruth/image-classification' is not a text-classification label "
+         "(expected groundtruth/text-classification)"),
+        ({**line(), "sentiment-metadata": {**line()["sentiment-metadata"], "type": 1}},
+         "sentiment-metadata.type: 1 is not a text-classification label (expected groundtruth/text-classification)"),
     ],
     ids=["index-out-of-range", "digit-string-out-of-range", "negative-index", "index-disagrees-with-name",
          "name-not-a-class", "word-index", "float-index", "bool-index", "empty-source", "numeric-source",
-         "list-review-id", "no-label", "two-labels", "metadata-not-object", "label-missing"],
+         "list-review-id", "no-label", "two-labels", "metadata-not-object", "label-missing", "image-type",
+         "numeric-type"],
 )
 def test_bad_field_is_named(obj, problem):
     with pytest.raises(LineProblem) as raised:

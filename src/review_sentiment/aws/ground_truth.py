@@ -1,5 +1,6 @@
 """Labels a batch with a SageMaker Ground Truth job: uploads its files, creates the job once per
-input manifest (a rerun attaches to it), waits for it and reads its labels back."""
+input manifest (a rerun attaches to it), waits for it and reads its labels back as Ground Truth
+wrote them, from a completed job and from one stopped (or failed) part way."""
 
 from __future__ import annotations
 
@@ -28,8 +29,8 @@ from review_sentiment.ground_truth.manifest import (
     parse_manifest,
     serialise_manifest,
 )
-from review_sentiment.ground_truth.records import Label, LineProblem, parse_labeled_line
-from review_sentiment.labeling.carry import labels_given_before
+from review_sentiment.ground_truth.records import LineProblem, parse_labeled_line
+from review_sentiment.labeling.carry import GivenLabel, labels_given_before
 from review_sentiment.params import GroundTruthParams
 
 logger = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ _COUNTERS = (("human", "HumanLabeled"), ("machine", "MachineLabeled"),
 
 
 class GroundTruthJobError(RuntimeError):
-    """A labeling job that ended without its labels (Failed or Stopped): says why and what to do."""
+    """A labeling job that failed before labeling anything: says why and what to do."""
 
 
 class StillRunning(Exception):
@@ -56,11 +57,12 @@ class StillRunning(Exception):
 
 @dataclass(frozen=True)
 class GroundTruthRun:
-    """What a run got from Ground Truth: the job, its status, one label or None per item."""
+    """What a run got from Ground Truth: the job, its status, and per item the label and its
+    fields as Ground Truth wrote them (creation date, job name included), or None."""
 
     job_name: str
     status: str
-    labels: list[Label | None]
+    labels: list[GivenLabel | None]
 
 
 def open_clients(region: str) -> tuple[Any, Any]:
@@ -168,11 +170,22 @@ class GroundTruthClient:
             logger.info("DescribeLabelingJob throttled; asking again in the next poll")
             return None
 
+    def output_manifest(self, description: dict, conventional: str) -> str | None:
+        """The job's output manifest, the one its description names or else `conventional`, if
+        it is on S3: a job stopped or failed before writing one has none."""
+        uri = description.get("LabelingJobOutput", {}).get("OutputDatasetS3Uri") or conventional
+        return uri if self.s3.exists(uri) else None
+
     def read_labels(
         self, uri: str, items: Sequence[dict], classes: list[str], attribute: str
-    ) -> list[Label | None]:
-        """One label per item from the job's output manifest at `uri`: a line counts for an item
-        with the same key and the same text; objects Ground Truth failed to label stay None."""
+    ) -> list[GivenLabel | None]:
+        """Per item, the label of the job's output manifest at `uri` with its fields as written
+        there: a line counts for an item with the same key and the same text; objects Ground
+        Truth did not label (failed, or not reached by a stopped job) stay None.
+
+        Raises:
+            ManifestError: a labeled line that is not valid, naming `uri` and the line.
+        """
         with self.s3.open(uri, "rb") as stream:
             lines = parse_manifest(stream.read(), uri)
         labeled = []
@@ -184,17 +197,32 @@ class GroundTruthClient:
             except LineProblem as problem:
                 raise ManifestError.at(uri, number, problem) from None
             labeled.append(line)
-        given = labels_given_before(items, labeled, classes, attribute)
-        return [found.label if found else None for found in given]
+        return labels_given_before(items, labeled, classes, attribute)
 
 
-def _ended_without_labels(description: dict, attempt: int) -> GroundTruthJobError:
-    name, status = description["LabelingJobName"], description["LabelingJobStatus"]
+def _failed_without_labels(description: dict, attempt: int) -> GroundTruthJobError:
+    name = description["LabelingJobName"]
     reason = description.get("FailureReason") or "no reason given"
-    todo = "fix that, then" if status == "Failed" else "to label this batch,"
     return GroundTruthJobError(
-        f"Ground Truth job {name} is {status}: {reason}; {todo} run again with --params "
+        f"Ground Truth job {name} is Failed: {reason}; fix that, then run again with --params "
         f"labeling.ground_truth.attempt={attempt + 1} (a job name is never reused); earlier labels are kept"
+    )
+
+
+def _ended_early(description: dict, uri: str | None, labeled: int, total: int, attempt: int) -> str:
+    """The WARNING for a job that Stopped or Failed part way: what it labeled, and what to do."""
+    name, status = description["LabelingJobName"], description["LabelingJobStatus"]
+    reason = description.get("FailureReason")
+    why = f" ({reason})" if reason else ""
+    found = "" if uri else " and wrote no output manifest"
+    todo = "fix that, then run" if status == "Failed" else "run"
+    kept = "which are kept" if labeled else "earlier labels are kept"
+    rest = total - labeled
+    return (
+        f"Ground Truth job {name} is {status}{why}{found}: it labeled {labeled} of {total} reviews "
+        f"({counters(description)}), {kept}; {todo} again with --params "
+        f"labeling.ground_truth.attempt={attempt + 1}: the {rest} review{'s' if rest != 1 else ''} "
+        f"it did not label go{'es' if rest == 1 else ''} to a new job (a job name is never reused)"
     )
 
 
@@ -211,9 +239,18 @@ def label_with_ground_truth(
     run; a later run attaches to it. A job still running when the wait ends gives no labels and a
     WARNING; Ctrl-C leaves the job running, says how to reattach, and stops the run.
 
+    A job that ended early keeps what it labeled: a Stopped job gives the labels of its output
+    manifest (none if it wrote none) and a WARNING saying how many and what to do next. So does
+    a Failed job that labeled some objects, since those labels are as good as a completed job's;
+    one that labeled nothing raises, as its reason needs fixing before a new attempt.
+
+    Returns:
+        The job's name and end status, and per item the label with its fields as Ground Truth
+        wrote them (`GivenLabel`), or None where the job gave no label.
+
     Raises:
         GroundTruthConfigError: a setting the service would refuse (before any call).
-        GroundTruthJobError: the job Failed or was Stopped.
+        GroundTruthJobError: the job Failed without labeling anything.
         KeyboardInterrupt: Ctrl-C while waiting.
     """
     check_settings(settings, len(items))
@@ -242,12 +279,20 @@ def label_with_ground_truth(
         message = f"Stopped waiting; Ground Truth job {name} keeps running: {reattach_hint(name, settings.region)}"
         logger.warning(message)
         raise KeyboardInterrupt(message) from None
-    if done["LabelingJobStatus"] != "Completed":
-        raise _ended_without_labels(done, settings.attempt)
-    output = done.get("LabelingJobOutput", {}).get("OutputDatasetS3Uri") or files.output_manifest(name)
-    labels = client.read_labels(output, items, classes, attribute)
-    logger.info(
-        "Ground Truth job %s labeled %d of %d reviews (%s)",
-        name, sum(label is not None for label in labels), len(items), counters(done),
-    )
-    return GroundTruthRun(name, "Completed", labels)
+    status = done["LabelingJobStatus"]
+    if status == "Completed":
+        output = done.get("LabelingJobOutput", {}).get("OutputDatasetS3Uri") or files.output_manifest(name)
+    else:
+        output = client.output_manifest(done, files.output_manifest(name))
+    labels = client.read_labels(output, items, classes, attribute) if output else [None] * len(items)
+    labeled = sum(label is not None for label in labels)
+    if status == "Failed" and not labeled:
+        raise _failed_without_labels(done, settings.attempt)
+    if status != "Completed" and labeled < len(items):
+        logger.warning(_ended_early(done, output, labeled, len(items), settings.attempt))
+    else:
+        logger.info(
+            "Ground Truth job %s %s: labeled %d of %d reviews (%s)",
+            name, status, labeled, len(items), counters(done),
+        )
+    return GroundTruthRun(name, status, labels)

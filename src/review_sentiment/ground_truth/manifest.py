@@ -16,7 +16,7 @@ from typing import Any
 from kedro.io.core import DatasetError
 
 from review_sentiment.ground_truth.limits import json_line, limit_problem
-from review_sentiment.ground_truth.records import LineProblem, type_name
+from review_sentiment.ground_truth.records import LineProblem, shown, type_name
 
 BOM = "\ufeff"
 
@@ -65,13 +65,19 @@ def decode_line(raw: bytes) -> str:
 
 
 def read_line(text: str) -> dict:
-    """The JSON object on one line, or `LineProblem`: blank, not JSON, not an object, too long."""
+    """The JSON object on one line, or `LineProblem`: blank, not JSON, a key twice in one object
+    (at any depth), not an object, too long."""
     if is_blank(text):
         raise LineProblem("json: blank line (only the end of a file may be blank)")
     try:
-        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        if text.startswith(BOM):
+            # what json.loads says; the decoder's own decode does not look
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        value = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise LineProblem(f"json: not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except LineProblem:
+        raise
     except (ValueError, RecursionError) as exc:
         # ValueError: NaN/Infinity, an overflowing number, an integer of over 4,300 digits.
         raise LineProblem(f"json: not valid JSON ({_first_sentence(exc)})") from None
@@ -130,6 +136,19 @@ def manifest_fingerprint(lines: list[dict]) -> str:
     return hashlib.sha256(serialise_manifest(lines, "the manifest")).hexdigest()[:16]
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
+    # json keeps the last of two equal keys without a word: Ground Truth, another reader or a
+    # hand edit may keep the first, so such a line has no one meaning.
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise LineProblem(f"json: duplicate key {shown(key)}")
+            seen.add(key)
+    return obj
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not allowed in JSON")
 
@@ -143,3 +162,21 @@ def _finite_float(text: str) -> float:
 
 def _first_sentence(exc: BaseException) -> str:
     return str(exc).split(";")[0].split("\n")[0] or type(exc).__name__
+
+
+class _LineDecoder(json.JSONDecoder):
+    """The decoder of every line, built once: `json.loads` with options builds one per call."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            parse_constant=_reject_constant,
+            parse_float=_finite_float,
+            object_pairs_hook=_unique_keys,
+        )
+
+    def __reduce__(self) -> tuple[type, tuple]:
+        # Its C scanner cannot be pickled, and the Spark reader ships this module by value.
+        return type(self), ()
+
+
+_DECODER = _LineDecoder()

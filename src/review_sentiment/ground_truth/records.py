@@ -130,6 +130,9 @@ def parse_labeled_line(
         multilabel: "top" reads a multi-label line as its most confident label; "reject"
             makes it a problem, for projects that train single-label models.
 
+    A metadata `type` other than text classification (single or multi-label) is a problem; a
+    line without one is read.
+
     Raises:
         LineProblem: naming the field, e.g. `sentiment: class index 7 is out of range ...`.
     """
@@ -139,10 +142,18 @@ def parse_labeled_line(
     if not isinstance(metadata, dict):
         what = "missing" if metadata is None else f"expected an object, got {type_name(metadata)}"
         raise LineProblem(f"{meta_key}: {what}")
+    kind = metadata.get("type")
+    # Lines written by hand or by a machine may leave the type out; any other task's label
+    # (an image's, a bounding box's) would read as a class index that means something else.
+    if kind is not None and kind not in (TEXT_CLASSIFICATION, TEXT_CLASSIFICATION_MULTILABEL):
+        raise LineProblem(
+            f"{meta_key}.type: {shown(kind)} is not a text-classification label "
+            f"(expected {TEXT_CLASSIFICATION})"
+        )
     value = obj.get(attribute)
     if value is None:
         raise LineProblem(f"{attribute}: missing")
-    if isinstance(value, list) or metadata.get("type") == TEXT_CLASSIFICATION_MULTILABEL:
+    if isinstance(value, list) or kind == TEXT_CLASSIFICATION_MULTILABEL:
         if multilabel == "reject":
             raise LineProblem(
                 f"{attribute}: a multi-label annotation; set feature_engineering.multilabel: top "
@@ -186,14 +197,14 @@ def _class_index(field: str, value: object) -> int:
     # Python refuses to read more than 4,300 digits; no class list is that long anyway.
     if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 4300:
         return int(value)
-    raise LineProblem(f"{field}: expected a class index (a whole number), got {_shown(value)}")
+    raise LineProblem(f"{field}: expected a class index (a whole number), got {shown(value)}")
 
 
 def _class_name(attribute: str, index: int, named: object, classes: list[str]) -> str:
     """The class at `index`, which must agree with the name the line gives, if it gives one."""
     if not 0 <= index < len(classes):
         raise LineProblem(
-            f"{attribute}: class index {_shown(index)} is out of range for {len(classes)} classes "
+            f"{attribute}: class index {shown(index)} is out of range for {len(classes)} classes "
             f"({', '.join(classes)})"
         )
     if named is None:
@@ -201,7 +212,7 @@ def _class_name(attribute: str, index: int, named: object, classes: list[str]) -
         return classes[index]
     if named not in classes:
         raise LineProblem(
-            f"{attribute}-metadata.class-name: {_shown(named)} is not one of {', '.join(classes)}"
+            f"{attribute}-metadata.class-name: {shown(named)} is not one of {', '.join(classes)}"
         )
     if named != classes[index]:
         raise LineProblem(
@@ -215,7 +226,7 @@ def _most_confident(attribute: str, value: object, metadata: dict) -> tuple[int,
     """A multi-label line's most confident class (ties: the higher index), with its name."""
     if not isinstance(value, list) or not value:
         raise LineProblem(
-            f"{attribute}: expected a non-empty list of class indices, got {_shown(value)}"
+            f"{attribute}: expected a non-empty list of class indices, got {shown(value)}"
         )
     indices = [_class_index(attribute, item) for item in value]
     scores = metadata.get("confidence-map") or {}
@@ -239,7 +250,7 @@ def _confidence(field: str, value: object) -> float | None:
             pass
     if isinstance(value, int | float) and not isinstance(value, bool) and 0.0 <= value <= 1.0:
         return float(value)
-    raise LineProblem(f"{field}: expected a number from 0 to 1, got {_shown(value)}")
+    raise LineProblem(f"{field}: expected a number from 0 to 1, got {shown(value)}")
 
 
 def _source(obj: dict) -> str:
@@ -262,7 +273,7 @@ def _review_id(obj: dict) -> str | None:
     if review_id is None or review_id == "":
         return None
     if isinstance(review_id, bool) or not isinstance(review_id, str | int):
-        raise LineProblem(f"review_id: expected text or a whole number, got {_shown(review_id)}")
+        raise LineProblem(f"review_id: expected text or a whole number, got {shown(review_id)}")
     return str(review_id)
 
 
@@ -277,7 +288,8 @@ def type_name(value: object) -> str:
     return "null" if value is None else type(value).__name__
 
 
-def _shown(value: object, limit: int = 60) -> str:
-    # A message quotes the bad value, but a whole review in an error is noise.
+def shown(value: object, limit: int = 60) -> str:
+    """A value as a message quotes it: its repr, cut at `limit` characters."""
+    # A whole review in an error is noise.
     text = repr(value)
     return text if len(text) <= limit else f"{text[:limit]}..."
