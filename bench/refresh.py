@@ -51,7 +51,7 @@ TIME = Path("/usr/bin/time")
 PARTS = {
     "extraction": ("read_arrivals", "select_new_reviews", "build_refresh_input_manifest"),
     "labeling": ("label_new_reviews",),
-    "label rounds": ("collect_label_rounds", "accumulate_labels"),
+    "label rounds": ("collect_refresh_labeled_set", "append_refresh_label_round"),
     "training": ("freeze_test_set", "train_candidate"),
     "gate": ("decide_champion",),
     "deployment": ("redeploy_if_promoted",),

@@ -104,3 +104,25 @@ def _mlflow_default_in_tmp(tmp_path_factory):
 def _no_telemetry(monkeypatch):
     monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+
+
+@pytest.fixture
+def labeled_set_datasets():
+    """The labeled set's catalog entries as conf/base/catalog.yml declares them, in a folder:
+    `datasets(folder)` gives label_rounds, new_label_round, previous_output_manifest and
+    output_manifest@lines."""
+    from review_sentiment.datasets import ManifestDataset, PreviousManifestDataset
+    from review_sentiment.datasets.partitions import OptionalPartitionedDataset
+
+    def datasets(folder: Path) -> dict:
+        rounds = {"path": str(folder / "labeled"), "dataset": "review_sentiment.datasets.ManifestDataset",
+                  "filename_suffix": ".manifest"}  # fmt: skip
+        output = str(folder / "output.manifest")
+        return {
+            "label_rounds": OptionalPartitionedDataset(**rounds),
+            "new_label_round": OptionalPartitionedDataset(**rounds),
+            "previous_output_manifest": PreviousManifestDataset(filepath=output),
+            "output_manifest@lines": ManifestDataset(filepath=output),
+        }
+
+    return datasets

@@ -143,6 +143,7 @@ def test_each_workforce_labels_through_kedro_run(project, spark, workforce, para
     primary = project / "data/03_primary"
     # Each workforce on its own: an earlier case's labels would be carried over (never lost).
     (primary / "output.manifest").unlink(missing_ok=True)
+    shutil.rmtree(primary / "labeled", ignore_errors=True)
     if workforce == "people":
         lines = ManifestDataset(filepath=str(primary / "input.manifest")).load()[:20]
         with LabelStore(primary / "labels.db") as store:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -72,3 +73,40 @@ run = click.Command(
     context_settings=kedro_run.context_settings,
 )
 cli.add_command(run)
+
+
+@cli.group()
+def labels() -> None:
+    """The labeled set (data/03_primary/labeled/ and its view, output.manifest)."""
+
+
+@labels.command()
+@click.argument("keys", nargs=-1, required=True)
+@click.option("--reason", required=True, help="Why, kept with the removal in the labeled set.")
+@click.option("--env", "-e", default=None, help="Kedro configuration environment, as for kedro run.")
+def remove(keys: tuple[str, ...], reason: str, env: str | None) -> None:
+    """Remove the labels of KEYS (review ids, or the SHA-1 of the text for reviews without one)
+    on purpose: a removal round is appended and the output manifest rewritten without them."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    from review_sentiment.labeling.labeled_set import collect_labeled_set, removal_round
+    from review_sentiment.params import LabelingParams
+
+    project = Path.cwd()
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project, env=env) as session:
+        catalog = session.load_context().catalog
+        categories = catalog.load("label_categories")
+        params = LabelingParams.model_validate(catalog.load("params:labeling"))
+        labeled = collect_labeled_set(
+            catalog.load("label_rounds"), catalog.load("previous_output_manifest"), categories, params
+        )
+        try:
+            name, lines = removal_round(labeled, list(keys), reason)
+        except KeyError as error:
+            raise click.ClickException(f"{error.args[0]}: nothing removed") from None
+        catalog.save("new_label_round", {**labeled.unwritten, name: lines})
+        after = collect_labeled_set(catalog.load("label_rounds"), [], categories, params)
+        catalog.save("output_manifest@lines", after.lines)
+    click.echo(f"Removed {len(lines)} labels ({name}): {len(after.lines):,} labels in the set")

@@ -31,6 +31,7 @@ from review_sentiment.aws.ground_truth import (
 from review_sentiment.aws.ground_truth_job import GroundTruthConfigError, labeling_job_name
 from review_sentiment.ground_truth.manifest import manifest_fingerprint
 from review_sentiment.ground_truth.records import Label
+from review_sentiment.labeling.labeled_set import LabeledSet
 from review_sentiment.labeling_app.store import ANNOTATION_COLUMNS
 from review_sentiment.params import GroundTruthParams, LabelingParams
 from review_sentiment.pipelines.labeling.nodes import label_reviews
@@ -453,22 +454,34 @@ def test_automated_labeling_needs_enough_reviews(clients, bucket):
         run(sagemaker, s3, bucket, automated_labeling=True)
 
 
-def test_labeling_node_with_ground_truth_keeps_earlier_labels(clients, bucket, monkeypatch):
+def test_labeling_node_sends_ground_truth_only_unlabeled_reviews_and_keeps_its_lines_verbatim(
+    clients, bucket, monkeypatch
+):
     sagemaker, s3, stub = clients
     monkeypatch.setattr(ground_truth, "open_clients", lambda region: (sagemaker, s3))
-    uri = put_output(s3, bucket, [output_line(ITEMS[0], 0), output_line(ITEMS[1], 1), FAILED_R3])
-    expect_not_found(stub, NAME)
-    expect_create(stub, expected_create(bucket))
-    expect_describe(stub, NAME, described(NAME, "Completed", human=2, failed=1, unlabeled=0, output=uri))
-    # A person labeled R3 in an earlier run; Ground Truth failed it this time.
-    previous = [{**output_line(ITEMS[2], 2), "sentiment-metadata": {
-        **output_line(ITEMS[2], 2)["sentiment-metadata"], "job-name": "labeling-job/earlier"}}]
+    # A person labeled R3 in an earlier run: only R1 and R2 go to the job, which is then stopped
+    # after labeling both; its lines come back with its own confidence, date and job name.
+    unlabeled = ITEMS[:2]
+    name = f"review-sentiment-{manifest_fingerprint(unlabeled)}"
+    theirs = output_line(ITEMS[1], 1)
+    written = [output_line(ITEMS[0], 0), {**theirs, "sentiment-metadata": {
+        **theirs["sentiment-metadata"], "confidence": 0.123456, "creation-date": "2020-01-01T00:00:00.000001"}}]
+    uri = put_output(s3, bucket, written, name=name)
+    expected = expected_create(bucket, name)
+    expected["Tags"][1]["Value"] = manifest_fingerprint(unlabeled)
+    expect_not_found(stub, name)
+    expect_create(stub, expected)
+    expect_describe(stub, name, described(name, "Stopped", human=2, unlabeled=0, output=uri))
+    earlier = {**output_line(ITEMS[2], 2), "sentiment-metadata": {
+        **output_line(ITEMS[2], 2)["sentiment-metadata"], "job-name": "labeling-job/earlier"}}
     params = LabelingParams(workforce="ground_truth", ground_truth=settings(bucket))
+    no_answers = pd.DataFrame(columns=ANNOTATION_COLUMNS)
 
-    output, summary, *_ = label_reviews(ITEMS, CATEGORIES, pd.DataFrame(columns=ANNOTATION_COLUMNS),
-                                        previous, params)
+    new, summary, *_ = label_reviews(ITEMS, CATEGORIES, no_answers, LabeledSet([earlier], {}), params)
 
-    assert [line["sentiment-metadata"]["class-name"] for line in output] == CLASSES
-    assert [line["sentiment-metadata"]["job-name"] for line in output] == [
-        f"labeling-job/{NAME}", f"labeling-job/{NAME}", "labeling-job/earlier"]
+    assert [{key: value for key, value in line.items() if key != "workforce"} for line in new] == written
+    assert {line["workforce"] for line in new} == {"ground_truth"}
     assert summary["labeled_by_people"] == 3 and summary["unlabeled"] == 0
+    # Everything labeled now: the next run sends nothing (no call is stubbed for it).
+    again, *_ = label_reviews(ITEMS, CATEGORIES, no_answers, LabeledSet([*new, earlier], {}), params)
+    assert again == []

@@ -1,11 +1,16 @@
-"""No label is lost between runs: earlier labels are read back, kept, and replaced only by a
-person's label or, for a machine's, a newer machine label."""
+"""The carry rule: earlier labels are found by key and text, kept, and replaced only by a person's
+label or, for a machine's, a newer machine label; a run adds only the labels that stand."""
 
 import pytest
 
 from review_sentiment.ground_truth.manifest import ManifestError
 from review_sentiment.ground_truth.records import Label, labeled_line
-from review_sentiment.labeling.carry import labels_given_before, newest_labels, output_lines
+from review_sentiment.labeling.carry import (
+    GivenLabel,
+    labels_given_before,
+    new_label_lines,
+    newest_labels,
+)
 
 CLASSES = ["positive", "negative", "neutral"]
 ITEMS = [{"source": f"review {n}", "review_id": f"R{n}"} for n in range(1, 5)]
@@ -45,17 +50,33 @@ def test_a_person_beats_a_machine_and_otherwise_the_newer_label_wins():
     assert now == [PERSON, newer_person, MACHINE, None]
 
 
-def test_a_kept_label_keeps_its_creation_date_and_job():
-    earlier = written(ITEMS[0], PERSON)
-    before = labels_given_before(ITEMS[:1], [earlier], CLASSES, "sentiment")
+def test_only_labels_that_replace_or_add_one_are_new_lines():
+    before = labels_given_before(
+        ITEMS, [written(ITEMS[0], PERSON), written(ITEMS[1], MACHINE)], CLASSES, "sentiment"
+    )
+    same_again = Label(MACHINE.class_name, MACHINE.confidence, human_annotated=False)
 
-    (line,) = output_lines(ITEMS[:1], before, [None], **LINE_ARGS)
+    lines = new_label_lines(ITEMS, before, [MACHINE, same_again, PERSON, None], **LINE_ARGS)
 
-    assert line == earlier
+    # The machine cannot overrule the person, the same answer keeps the earlier line.
+    assert [line["review_id"] for line in lines] == ["R3"]
+    assert lines[0]["sentiment-metadata"]["human-annotated"] == "yes"
+
+
+def test_a_label_read_from_a_workforce_output_keeps_its_fields_as_written():
+    theirs = {"sentiment": 1, "sentiment-metadata": {
+        "class-name": "negative", "confidence": 0.42, "human-annotated": "yes",
+        "creation-date": "2026-01-02T03:04:05.000006", "type": "groundtruth/text-classification",
+        "job-name": "labeling-job/their-job"}}  # fmt: skip
+    given = GivenLabel(Label("negative", 0.42, human_annotated=True), theirs)
+
+    (line,) = new_label_lines(ITEMS[:1], [None], [given], **LINE_ARGS)
+
+    assert line == {**ITEMS[0], **theirs}
 
 
 def test_a_broken_earlier_line_is_named():
     previous = [written(ITEMS[0], PERSON), {"source": "review 2", "sentiment": 0}]
 
-    with pytest.raises(ManifestError, match="line 2 of the previous output manifest"):
+    with pytest.raises(ManifestError, match="line 2 of the labeled lines"):
         labels_given_before(ITEMS, previous, CLASSES, "sentiment")

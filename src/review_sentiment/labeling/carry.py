@@ -1,6 +1,6 @@
-"""No label is ever lost: the labels of the previous output manifest are read back and carried into
-the next one, and a new label replaces an earlier one only by this rule: a person's label wins over
-a machine's; otherwise the newer one wins."""
+"""The carry rule: a new label replaces an item's earlier one only if it is a person's over a
+machine's, or, between two people or two machines, newer and different; the same answer again
+keeps the earlier label as written (creation date and job included)."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from review_sentiment.ground_truth.records import (
 
 @dataclass(frozen=True)
 class GivenLabel:
-    """A label of the previous output manifest, and its label and metadata fields as written
-    (so the creation date and job name of a carried label stay what they were)."""
+    """A label as some manifest wrote it, and its fields as written (the label attribute and its
+    metadata, or a round's whole line), so the creation date and job name stay what they were."""
 
     label: Label
     fields: dict
@@ -29,7 +29,7 @@ class GivenLabel:
 def labels_given_before(
     items: Sequence[dict], previous_lines: Sequence[dict], classes: list[str], attribute: str
 ) -> list[GivenLabel | None]:
-    """For each item, the label the previous output manifest gave it, or None.
+    """For each item, the label `previous_lines` (the labeled set, or a job's output) give it, or None.
 
     An earlier line counts for an item only if it has the same key and the same `source` text: a
     review whose text changed is a new item. When several earlier lines have the item's key, the
@@ -43,7 +43,7 @@ def labels_given_before(
         try:
             record = parse_labeled_line(line, classes, attribute=attribute)
         except LineProblem as problem:
-            raise ManifestError(f"line {number} of the previous output manifest: {problem}") from None
+            raise ManifestError(f"line {number} of the labeled lines: {problem}") from None
         fields = {attribute: line[attribute], f"{attribute}-metadata": line[f"{attribute}-metadata"]}
         by_key[item_key(line)] = (record.source, GivenLabel(record.label, fields))
     given = []
@@ -54,22 +54,28 @@ def labels_given_before(
 
 
 def newest_labels(
-    before: Sequence[GivenLabel | None], now: Sequence[Label | None]
+    before: Sequence[GivenLabel | None], now: Sequence[Label | GivenLabel | None]
 ) -> list[Label | None]:
     """The label each item ends up with: `now` unless it is None, or a machine's label where a
     person had answered before."""
     labels = []
     for earlier, label in zip(before, now, strict=True):
-        kept = _keep(earlier, label)
+        kept = kept_label(earlier, label)
         labels.append(kept.label if isinstance(kept, GivenLabel) else kept)
     return labels
 
 
-def _keep(before: GivenLabel | None, now: Label | None) -> GivenLabel | Label | None:
+def kept_label(
+    before: GivenLabel | None, now: Label | GivenLabel | None
+) -> GivenLabel | Label | None:
+    """The one of an item's earlier and new label that stands: a person's label beats a
+    machine's; otherwise the newer one wins, and the same answer again keeps the earlier one
+    (its line, creation date included)."""
     if now is None or before is None:
         return before if now is None else now
-    if _same_answer(now, before.label) or (before.label.human_annotated and not now.human_annotated):
-        return before  # the same answer again keeps the line, creation date included
+    label = now.label if isinstance(now, GivenLabel) else now
+    if _same_answer(label, before.label) or (before.label.human_annotated and not label.human_annotated):
+        return before
     return now
 
 
@@ -80,41 +86,22 @@ def _same_answer(a: Label, b: Label) -> bool:
     )
 
 
-def output_lines(
+def new_label_lines(
     items: Sequence[dict],
     before: Sequence[GivenLabel | None],
-    now: Sequence[Label | None],
+    now: Sequence[Label | GivenLabel | None],
     **line_args,
 ) -> list[dict]:
-    """The output manifest: one line per item that has a label, earlier labels as they were
-    written, new ones through `labeled_line(item, label, **line_args)`."""
+    """The labeled lines this run adds: one per item whose new label stands over the earlier
+    one. A label read from a workforce's own output (a `GivenLabel`, e.g. Ground Truth's) keeps
+    its fields as written; others go through `labeled_line(item, label, **line_args)`."""
     lines = []
     for item, earlier, label in zip(items, before, now, strict=True):
-        kept = _keep(earlier, label)
+        kept = kept_label(earlier, label)
+        if kept is None or kept is earlier:
+            continue
         if isinstance(kept, GivenLabel):
             lines.append({**item, **kept.fields})
-        elif kept is not None:
+        else:
             lines.append(labeled_line(item, kept, **line_args))
     return lines
-
-
-def merge_rounds(rounds: dict[str, Sequence[dict]], classes: list[str], attribute: str) -> list[dict]:
-    """One line per item over labeling rounds taken in name order (oldest first): a later line
-    for the same item replaces the earlier one by the rule above (a person's label wins over a
-    machine's; otherwise the newer one wins).
-
-    Raises:
-        ManifestError: a line that is not a valid labeled line, naming its round and line.
-    """
-    kept: dict[str, tuple[dict, Label]] = {}
-    for name in sorted(rounds):
-        for number, line in enumerate(rounds[name], start=1):
-            try:
-                label = parse_labeled_line(line, classes, attribute=attribute).label
-            except LineProblem as problem:
-                raise ManifestError(f"line {number} of label round {name}: {problem}") from None
-            key = item_key(line)
-            earlier = kept.get(key)
-            if earlier is None or not isinstance(_keep(GivenLabel(earlier[1], {}), label), GivenLabel):
-                kept[key] = (line, label)
-    return [line for line, _ in kept.values()]

@@ -9,7 +9,7 @@ import pytest
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
-from review_sentiment.datasets import LabelStoreDataset, ManifestDataset, PreviousManifestDataset
+from review_sentiment.datasets import LabelStoreDataset, ManifestDataset
 from review_sentiment.ground_truth.records import item_key
 from review_sentiment.params import ExtractionParams, LabelingParams
 from review_sentiment.pipelines import data_extraction, labeling
@@ -19,7 +19,7 @@ from tests.conftest import PROJECT
 LABELS = ["positive", "negative", "neutral"]
 
 
-def test_raw_reviews_become_a_labeled_manifest_on_disk(raw_reviews, tmp_path):
+def test_raw_reviews_become_a_labeled_manifest_on_disk(raw_reviews, tmp_path, labeled_set_datasets):
     tsv = RawFile(path="data/01_raw/reviews.tsv", content=raw_reviews.to_csv(sep="\t", index=False).encode())
     catalog = DataCatalog(
         {
@@ -30,10 +30,7 @@ def test_raw_reviews_become_a_labeled_manifest_on_disk(raw_reviews, tmp_path):
             "params:labeling": MemoryDataset(LabelingParams(job_name="slice")),
             "human_annotations": LabelStoreDataset(filepath=str(tmp_path / "labels.db")),
             "input_manifest": ManifestDataset(filepath=str(tmp_path / "input.manifest")),
-            "output_manifest@lines": ManifestDataset(filepath=str(tmp_path / "output.manifest")),
-            "previous_output_manifest": PreviousManifestDataset(
-                filepath=str(tmp_path / "output.manifest")
-            ),
+            **labeled_set_datasets(tmp_path),
         }
     )
     pipeline = data_extraction.create_pipeline() + labeling.create_pipeline()

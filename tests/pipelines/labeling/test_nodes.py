@@ -8,13 +8,23 @@ from review_sentiment.ground_truth.records import item_key, source_sha1
 from review_sentiment.labeling.workforces import LabelingError
 from review_sentiment.labeling_app.store import ANNOTATION_COLUMNS
 from review_sentiment.params import LabelingParams
-from review_sentiment.pipelines.labeling.nodes import label_reviews as label_all
+from review_sentiment.labeling.labeled_set import append_label_round, collect_labeled_set
+from review_sentiment.pipelines.labeling.nodes import label_reviews as label_batch
 
 NO_ANNOTATIONS = pd.DataFrame(columns=ANNOTATION_COLUMNS)
 
 
+def label_all(items, categories, annotations, labeled_lines, params):
+    """The labeling pipeline's nodes on a labeled set holding `labeled_lines`: (the output
+    manifest after the run, the summary, the histories, the queue, the quality, the new lines)."""
+    before = collect_labeled_set({}, labeled_lines, categories, params)
+    new, summary, histories, queue, quality = label_batch(items, categories, annotations, before, params)
+    _, _, view = append_label_round(before, new, categories, params)
+    return view, summary, histories, queue, quality, new
+
+
 def label_reviews(items, categories, params, annotations=NO_ANNOTATIONS):
-    """The output manifest of the labeling node."""
+    """The output manifest after the labeling nodes ran on an empty labeled set."""
     return label_all(items, categories, annotations, [], params)[0]
 
 CATEGORIES = {
@@ -108,7 +118,7 @@ def test_people_workforce_writes_only_items_with_enough_labels():
                          ("R2", "ana", "negative")])
     params = LabelingParams(workforce="people", people={"per_item": 2})
 
-    output, summary, _, queue, quality = label_all(items, CATEGORIES, saved, [], params)
+    output, summary, _, queue, quality, _ = label_all(items, CATEGORIES, saved, [], params)
 
     assert [line["review_id"] for line in output] == ["R1"]
     metadata = output[0]["sentiment-metadata"]
@@ -162,7 +172,7 @@ def test_automated_labeling_with_simulated_people_labels_the_rest_by_machine():
                    "batch_size": 100, "min_validation_items": 30},
     )
 
-    output, summary, iterations, _, _ = label_all(items, CATEGORIES, NO_ANNOTATIONS, [], params)
+    output, summary, iterations, _, _, _ = label_all(items, CATEGORIES, NO_ANNOTATIONS, [], params)
 
     machine = [line for line in output if line["sentiment-metadata"]["human-annotated"] == "no"]
     assert summary["labeled_by_machine"] == len(machine) > 0
@@ -178,7 +188,7 @@ def test_automated_labeling_with_people_queues_the_first_batch_when_nobody_label
     params = LabelingParams(workforce="automated",
                             automated={"humans": "people", "min_items": 300, "initial_batch": 50})
 
-    output, summary, _, queue, _ = label_all(items, CATEGORIES, NO_ANNOTATIONS, [], params)
+    output, summary, _, queue, _, _ = label_all(items, CATEGORIES, NO_ANNOTATIONS, [], params)
 
     assert output == []
     assert len(queue) == 50 and len(set(queue)) == 50  # the run waits for that batch
@@ -190,7 +200,7 @@ def test_automated_labeling_keeps_every_label_people_saved():
     items = synthetic_manifest(400)
     params = LabelingParams(workforce="automated",
                             automated={"humans": "people", "min_items": 300, "initial_batch": 50})
-    _, _, _, first_batch, _ = label_all(items, CATEGORIES, NO_ANNOTATIONS, [], params)
+    _, _, _, first_batch, _, _ = label_all(items, CATEGORIES, NO_ANNOTATIONS, [], params)
     truth = {1: "negative", 3: "neutral", 5: "positive"}
     by_id = {item["review_id"]: item for item in items}
     # Someone labeled the first batch and, beyond it, one more review on the page.
@@ -198,7 +208,7 @@ def test_automated_labeling_keeps_every_label_people_saved():
     labeled = [*first_batch, extra]
     saved = annotations([(key, "ana", truth[by_id[key]["star_rating"]]) for key in labeled], items)
 
-    output, summary, _, queue, _ = label_all(items, CATEGORIES, saved, [], params)
+    output, summary, _, queue, _, _ = label_all(items, CATEGORIES, saved, [], params)
 
     people = {line["review_id"] for line in output if line["sentiment-metadata"]["human-annotated"] == "yes"}
     assert people == set(labeled)
@@ -239,9 +249,9 @@ def test_switching_workforce_keeps_every_label_already_written():
     params = LabelingParams(workforce="automated",
                             automated={"humans": "people", "min_items": 300, "initial_batch": 50})
 
-    output, summary, _, queue, _ = label_all(items, CATEGORIES, NO_ANNOTATIONS, stars, params)
+    output, summary, _, queue, _, new = label_all(items, CATEGORIES, NO_ANNOTATIONS, stars, params)
 
-    assert output == stars and queue == []
+    assert output == stars and queue == [] and new == []
     assert summary["labeled_by_machine"] == 400
 
 
@@ -251,7 +261,7 @@ def test_a_person_label_replaces_a_machine_label_and_never_the_other_way():
     saved = annotations([("R1", "ana", "neutral")], items)
 
     merged = label_all(items, CATEGORIES, saved, stars, LabelingParams(workforce="people"))[0]
-    stars_again = label_all(items, CATEGORIES, NO_ANNOTATIONS, merged, LabelingParams())[0]
+    stars_again, *_, new = label_all(items, CATEGORIES, NO_ANNOTATIONS, merged, LabelingParams())
 
     def who(lines):
         return [(line["sentiment-metadata"]["class-name"], line["sentiment-metadata"]["human-annotated"])
@@ -260,6 +270,7 @@ def test_a_person_label_replaces_a_machine_label_and_never_the_other_way():
     assert who(merged) == [("neutral", "yes"), ("negative", "no")]
     assert merged[1] == stars[1]  # kept as written, creation date included
     assert stars_again == merged  # the star rating neither overrules a person nor re-dates itself
+    assert new == []
 
 
 def test_the_simulated_workforce_follows_the_configured_star_mapping():

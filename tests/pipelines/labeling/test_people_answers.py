@@ -11,7 +11,6 @@ from review_sentiment.datasets import (
     LabelStoreDataset,
     ManifestDataset,
     OptionalJSONDataset,
-    PreviousManifestDataset,
 )
 from review_sentiment.ground_truth.records import item_key
 from review_sentiment.labeling.queue import read_queue
@@ -30,15 +29,14 @@ PARAMS = LabelingParams(
 )
 
 
-def run_labeling(tmp_path, items):
+def run_labeling(tmp_path, items, datasets):
     """One `kedro run --pipelines labeling`; returns (lines, queue file, summary, iterations)."""
     output = str(tmp_path / "output.manifest")
     catalog = DataCatalog({
         "input_manifest": MemoryDataset(items),
         "label_categories": MemoryDataset(CATEGORIES),
         "human_annotations": LabelStoreDataset(filepath=str(tmp_path / "labels.db")),
-        "previous_output_manifest": PreviousManifestDataset(filepath=output),
-        "output_manifest@lines": ManifestDataset(filepath=output),
+        **datasets(tmp_path),
         "labeling_queue": OptionalJSONDataset(filepath=str(tmp_path / "labeling_queue.json")),
         "labeling_summary": MemoryDataset(),
         "labeling_iterations": MemoryDataset(),
@@ -76,17 +74,17 @@ def answers_per_item(tmp_path):
 
 
 def test_people_give_three_answers_per_validation_item_and_the_next_run_consolidates_them(
-    tmp_path,
+    tmp_path, labeled_set_datasets
 ):
     items = reviews(900)
 
     # 1. Nobody has labeled: a random first batch, one answer each, as plain keys.
-    _, first, _, _ = run_labeling(tmp_path, items)
+    _, first, _, _ = run_labeling(tmp_path, items, labeled_set_datasets)
     assert len(first) == 200 and all(isinstance(entry, str) for entry in first)
     work_through(tmp_path, items, first, ["ana"])
 
     # 2. Ana's labels are in; a validation share of them wants two more people.
-    lines, second, summary, iterations = run_labeling(tmp_path, items)
+    lines, second, summary, iterations = run_labeling(tmp_path, items, labeled_set_datasets)
     several = {entry["item"] for entry in second if isinstance(entry, dict)}
     assert all(entry["answers"] == 3 for entry in second if isinstance(entry, dict))
     assert 20 <= len(several) <= 60  # validation_fraction 0.2 of ana's 200
@@ -104,7 +102,7 @@ def test_people_give_three_answers_per_validation_item_and_the_next_run_consolid
     assert all(counts[key] == 1 for key in set(first) - several)
 
     # 4. The next run weighs them: a consensus and the annotators' accuracy are recorded.
-    _, third, _, iterations = run_labeling(tmp_path, items)
+    _, third, _, iterations = run_labeling(tmp_path, items, labeled_set_datasets)
     assert iterations["consensus_accuracy"] and iterations["annotator_accuracy"]
     assert all(0.0 < entry["value"] <= 1.0 for entry in iterations["annotator_accuracy"])
     asked_again = {entry["item"] for entry in third if isinstance(entry, dict)}

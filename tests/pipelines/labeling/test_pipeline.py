@@ -8,7 +8,7 @@ import logging
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
-from review_sentiment.datasets import LabelStoreDataset, ManifestDataset, PreviousManifestDataset
+from review_sentiment.datasets import LabelStoreDataset, ManifestDataset
 from review_sentiment.ground_truth.records import item_key
 from review_sentiment.labeling_app.store import LabelStore
 from review_sentiment.params import LabelingParams
@@ -52,20 +52,18 @@ class People:
         return set(LabelStoreDataset(filepath=str(self.path)).load()["item_key"])
 
 
-def run_labeling(tmp_path, items, people):
+def run_labeling(tmp_path, items, people, datasets):
     """One `kedro run --pipelines labeling` on the same files; returns (lines, queue)."""
-    output = str(tmp_path / "output.manifest")
     catalog = DataCatalog({
         "input_manifest": MemoryDataset(items),
         "label_categories": MemoryDataset(CATEGORIES),
         "human_annotations": LabelStoreDataset(filepath=str(people.path)),
-        "previous_output_manifest": PreviousManifestDataset(filepath=output),
-        "output_manifest@lines": ManifestDataset(filepath=output),
+        **datasets(tmp_path),
         "labeling_queue": MemoryDataset(),
         "params:labeling": MemoryDataset(PARAMS),
     })
     SequentialRunner().run(labeling.create_pipeline(), catalog)
-    return ManifestDataset(filepath=output).load(), catalog.load("labeling_queue")
+    return ManifestDataset(filepath=str(tmp_path / "output.manifest")).load(), catalog.load("labeling_queue")
 
 
 def labels(lines):
@@ -80,19 +78,19 @@ def labels(lines):
     }
 
 
-def test_labels_are_never_lost_across_runs(tmp_path, caplog):
+def test_labels_are_never_lost_across_runs(tmp_path, caplog, labeled_set_datasets):
     items = reviews(900)
     people = People(tmp_path / "labels.db")
     caplog.set_level(logging.WARNING)
 
     # 1. Nobody has labeled: the run queues a first batch and says what to do next.
-    lines, queue = run_labeling(tmp_path, items, people)
+    lines, queue = run_labeling(tmp_path, items, people, labeled_set_datasets)
     assert lines == [] and len(queue) == 200
     assert "label the 200 reviews in labeling_queue.json with `make label`, then run again" in caplog.text
 
     # 2. People label 150 of the queue: their labels are in, and the model labels the easy rest.
     people.label(items, queue[:150])
-    second, queue = run_labeling(tmp_path, items, people)
+    second, queue = run_labeling(tmp_path, items, people, labeled_set_datasets)
     humans = {key for key, (_, human, _) in labels(second).items() if human == "yes"}
     assert humans == people.labeled() and len(humans) == 150
     assert sum(human == "no" for _, human, _ in labels(second).values()) > 0
@@ -101,17 +99,17 @@ def test_labels_are_never_lost_across_runs(tmp_path, caplog):
 
     # 3. Nobody answered the new batch: nothing is lost, nothing changes.
     caplog.clear()
-    third, queue_again = run_labeling(tmp_path, items, people)
+    third, queue_again = run_labeling(tmp_path, items, people, labeled_set_datasets)
     assert labels(third).items() >= labels(second).items()
     assert f"label the {len(queue_again)} reviews in labeling_queue.json" in caplog.text
 
     # 4. The input manifest grows: every earlier label stays as it was ...
     grown = items + reviews(1200)[900:]
-    fourth, queue = run_labeling(tmp_path, grown, people)
+    fourth, queue = run_labeling(tmp_path, grown, people, labeled_set_datasets)
     assert labels(fourth).items() >= labels(third).items()
     # ... and once people answer the new queue, new reviews are labeled too.
     people.label(grown, [entry for entry in queue if isinstance(entry, str)])
-    fifth, _ = run_labeling(tmp_path, grown, people)
+    fifth, _ = run_labeling(tmp_path, grown, people, labeled_set_datasets)
     assert labels(fifth).items() >= labels(fourth).items()
     new = {line["review_id"] for line in fifth} - {item["review_id"] for item in items}
     assert len(new) > 100

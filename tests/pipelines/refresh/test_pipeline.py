@@ -30,9 +30,7 @@ def test_refresh_is_registered_but_not_part_of_the_default_run():
     assert not {node.name for node in pipelines["refresh"].nodes} & {node.name for node in pipelines["__default__"].nodes}
 
 
-def catalog(folder):
-    rounds = {"path": str(folder / "labeled"), "dataset": "review_sentiment.datasets.ManifestDataset",
-              "filename_suffix": ".manifest"}  # fmt: skip
+def catalog(folder, labeled_set_datasets):
     test_set = str(folder / "refresh_test_set.json")
     return DataCatalog(
         {
@@ -40,8 +38,7 @@ def catalog(folder):
                 path=str(folder / "arrivals"),
                 dataset="review_sentiment.pipelines.data_extraction.raw_file.RawFileDataset",
             ),
-            "label_rounds": OptionalPartitionedDataset(**rounds),
-            "new_label_round": OptionalPartitionedDataset(**rounds),
+            **labeled_set_datasets(folder),
             "human_annotations": MemoryDataset(pd.DataFrame(columns=ANNOTATION_COLUMNS)),
             "frozen_test_set_before": OptionalJSONDataset(filepath=test_set),
             "frozen_test_set": JSONDataset(filepath=test_set),
@@ -52,7 +49,7 @@ def catalog(folder):
     )
 
 
-def test_a_second_run_with_nothing_new_writes_no_round_and_keeps_the_test_set(tmp_path):
+def test_a_second_run_with_nothing_new_writes_no_round_and_keeps_the_test_set(tmp_path, labeled_set_datasets):
     (tmp_path / "arrivals").mkdir()
     stars = [5, 1, 3] * 10
     pd.DataFrame(
@@ -62,9 +59,9 @@ def test_a_second_run_with_nothing_new_writes_no_round_and_keeps_the_test_set(tm
     ).to_csv(tmp_path / "arrivals" / "first.tsv", sep="\t", index=False)
     labeling_half = create_pipeline().to_nodes("freeze_test_set")
 
-    SequentialRunner().run(labeling_half, catalog(tmp_path))
+    SequentialRunner().run(labeling_half, catalog(tmp_path, labeled_set_datasets))
     frozen = json.loads((tmp_path / "refresh_test_set.json").read_text())
-    SequentialRunner().run(labeling_half, catalog(tmp_path))
+    SequentialRunner().run(labeling_half, catalog(tmp_path, labeled_set_datasets))
 
     assert sorted(p.name for p in (tmp_path / "labeled").iterdir()) == ["round-0001.manifest"]
     assert json.loads((tmp_path / "refresh_test_set.json").read_text()) == frozen

@@ -10,7 +10,13 @@ import pandas as pd
 
 from review_sentiment.ground_truth.categories import label_classes
 from review_sentiment.ground_truth.records import Label, item_key
-from review_sentiment.labeling.carry import labels_given_before, newest_labels, output_lines
+from review_sentiment.labeling.carry import (
+    GivenLabel,
+    labels_given_before,
+    new_label_lines,
+    newest_labels,
+)
+from review_sentiment.labeling.labeled_set import WORKFORCE_FIELD, LabeledSet
 from review_sentiment.labeling.people import PeopleWorkforce, answers_for
 from review_sentiment.labeling.queue import AskedButUnanswered, QueueEntry, next_step, queue_key
 from review_sentiment.labeling.simulated import SimulatedAnnotator, simulated_job_name
@@ -24,71 +30,68 @@ def label_reviews(
     input_manifest: list[dict],
     label_categories: dict,
     human_annotations: pd.DataFrame,
-    previous_output_manifest: list[dict],
+    labeled_set: LabeledSet,
     params: LabelingParams,
 ) -> tuple[list[dict], dict[str, float], dict[str, list[dict]], list[QueueEntry], list[dict]]:
-    """Labels every item the chosen workforce can, in Ground Truth's output-manifest format.
+    """Labels the input manifest's items with the chosen workforce, in Ground Truth's
+    output-manifest format, and returns the labels that are new to the labeled set.
 
-    Nothing labeled before is lost: every label of the previous output manifest whose item is
-    still in the input manifest (same key, same text) is carried over, and only a person's label
-    or, for a machine's label, a newer machine label replaces it (see `labeling.carry`).
+    Every item's label in the labeled set (same key, same text) stands unless the carry rule
+    lets the new one replace it (a person's over a machine's; else a newer, different answer;
+    see `labeling.carry`), so re-labeling a batch adds nothing and loses nothing.
 
     Returns:
-        The output manifest (labeled items only), counts for the run's record, the automated
-        loop's iterations as metric histories, what people should label next (the labeling
-        page's queue: item keys, or `{"item": key, "answers": n}` for an item that wants n
-        answers from distinct people, see `labeling.queue`), and the annotators' quality scores.
+        The new labeled lines (each with the workforce that gave it, `WORKFORCE_FIELD`), counts
+        for the run's record, the automated loop's iterations as metric histories, what people
+        should label next (the labeling page's queue: item keys, or `{"item": key, "answers": n}`
+        for an item that wants n answers from distinct people, see `labeling.queue`), and the
+        annotators' quality scores.
 
     Raises:
         LabelingError: an input line has no text, or the workforce cannot label it.
-        ManifestError: a line of the previous output manifest is not a valid labeled line.
     """
     classes = label_classes(label_categories)
     _check_sources(input_manifest)
-    before = labels_given_before(input_manifest, previous_output_manifest, classes, params.label_attribute)
+    before = labels_given_before(input_manifest, labeled_set.lines, classes, params.label_attribute)
     people = PeopleWorkforce(
         answers_for(human_annotations, input_manifest, params.job_name),
         per_item=params.people.per_item,
         method=params.people.consolidation,
     )
-    job_name, labels, queue, iterations = _label(input_manifest, classes, before, people, params)
+    job_name, given, queue, iterations = _label(input_manifest, classes, before, people, params)
 
-    labels = newest_labels(before, labels)
-    queue = _still_wanted(queue, input_manifest, labels)
-    output = output_lines(
-        input_manifest, before, labels, attribute=params.label_attribute, classes=classes,
+    new = new_label_lines(
+        input_manifest, before, given, attribute=params.label_attribute, classes=classes,
         job_name=job_name, created=datetime.now(UTC),
-    )
+    )  # fmt: skip
+    new = [{**line, WORKFORCE_FIELD: params.workforce} for line in new]
+    labels = newest_labels(before, given)
+    queue = _still_wanted(queue, input_manifest, labels)
     summary = _summary(input_manifest, labels, queue)
-    counts = Counter(line[f"{params.label_attribute}-metadata"]["class-name"] for line in output)
-    logger.info("Workforce %s: %s; classes %s", params.workforce, summary, dict(sorted(counts.items())))
+    counts = Counter(label.class_name for label in labels if label is not None)
+    logger.info(
+        "Workforce %s: %s; classes %s; %d new labels",
+        params.workforce, summary, dict(sorted(counts.items())), len(new),
+    )  # fmt: skip
     if queue:
-        logger.warning(
-            "%d of %d reviews are labeled; %s", len(output), len(input_manifest), next_step(queue)
-        )
-    return output, summary, _histories(iterations), queue, _quality_rows(people.annotator_quality)
+        labeled = sum(label is not None for label in labels)
+        logger.warning("%d of %d reviews are labeled; %s", labeled, len(input_manifest), next_step(queue))
+    return new, summary, _histories(iterations), queue, _quality_rows(people.annotator_quality)
 
 
 def _label(
     items: list[dict],
     classes: list[str],
-    before: list,
+    before: list[GivenLabel | None],
     people: PeopleWorkforce,
     params: LabelingParams,
-) -> tuple[str, list[Label | None], list[QueueEntry], list[dict]]:
+) -> tuple[str, list[Label | GivenLabel | None], list[QueueEntry], list[dict]]:
     """Job name, one label or None per item, the queue for people, the loop's iterations."""
     job_name = params.job_name
     if params.workforce == "star_rating":
         return job_name, StarRatingLabeler(params.star_rating).label(items, classes), [], []
     if params.workforce == "ground_truth":
-        # Imported here: only this workforce needs boto3. A failed job raises before anything is
-        # written, so the previous output manifest stays as it was.
-        from review_sentiment.aws.ground_truth import label_with_ground_truth
-
-        run = label_with_ground_truth(
-            items, classes, params.ground_truth, job_base=job_name, attribute=params.label_attribute
-        )
-        return run.job_name, run.labels, [], []
+        return (*_label_with_ground_truth(items, classes, before, params), [], [])
     simulated = SimulatedAnnotator(params.simulated, params.star_rating)
     if params.workforce == "simulated":
         return simulated_job_name(job_name), simulated.label(items, classes), [], []
@@ -111,6 +114,35 @@ def _label(
     if result.reason:
         logger.warning("Nothing was machine-labeled: %s", result.reason)
     return job_name, result.labels, getattr(humans, "queue", []), result.iterations
+
+
+def _label_with_ground_truth(
+    items: list[dict], classes: list[str], before: list[GivenLabel | None], params: LabelingParams
+) -> tuple[str, list[GivenLabel | None]]:
+    """Ground Truth's labels, as its output manifest wrote them, for the items that have none in
+    the labeled set: a job is paid per review, so a review labeled before (by an earlier or a
+    stopped job, or another workforce) is never sent again."""
+    # Imported here: only this workforce needs boto3. A failed job raises before anything is
+    # written, so every earlier output stays as it was.
+    from review_sentiment.aws.ground_truth import label_with_ground_truth
+
+    todo = [index for index, earlier in enumerate(before) if earlier is None]
+    labels: list[GivenLabel | None] = [None] * len(items)
+    if not todo:
+        logger.info("Ground Truth: all %d reviews of the batch are labeled: no job needed", len(items))
+        return params.job_name, labels
+    if len(todo) < len(items):
+        logger.info(
+            "Ground Truth: %d of %d reviews are labeled already; sending the other %d",
+            len(items) - len(todo), len(items), len(todo),
+        )  # fmt: skip
+    run = label_with_ground_truth(
+        [items[index] for index in todo], classes, params.ground_truth,
+        job_base=params.job_name, attribute=params.label_attribute,
+    )  # fmt: skip
+    for index, label in zip(todo, run.labels, strict=True):
+        labels[index] = label
+    return run.job_name, labels
 
 
 def _check_sources(input_manifest: list[dict]) -> None:

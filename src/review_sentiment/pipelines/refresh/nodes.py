@@ -5,9 +5,7 @@ endpoint changes only when the champion does. Nothing new: nothing labeled, trai
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
@@ -16,7 +14,7 @@ import pandas as pd
 
 from review_sentiment.ground_truth.limits import MAX_ATTRIBUTE_CHARS
 from review_sentiment.ground_truth.records import item_key, source_sha1
-from review_sentiment.labeling.carry import merge_rounds
+from review_sentiment.labeling.labeled_set import WORKFORCE_FIELD, LabeledSet
 from review_sentiment.labeling.queue import next_step
 from review_sentiment.params import (
     DeploymentParams,
@@ -38,16 +36,11 @@ from review_sentiment.pipelines.data_extraction.raw_file import RawFile
 
 logger = logging.getLogger(__name__)
 
-# The workforce that labeled a line, written next to Ground Truth's fields in each label round:
-# the frozen test set trusts star_rating labels (the reviewers' own stars) by this.
-WORKFORCE_FIELD = "workforce"
 # The arrival file a label came from, also written in each label round's lines: {"file", "sha256"
 # (of its content), "reviews" (its rows), "settled"}; settled means no review of that file was
 # left waiting in that round, so an unchanged file is not read again (`read_arrivals`).
 ARRIVAL_FIELD = "arrival"
 ARRIVAL_COLUMNS = ["arrival", "arrival_sha256", "arrival_reviews"]
-ROUND_PREFIX = "round-"
-_ROUND = re.compile(rf"{ROUND_PREFIX}(\d+)$")
 
 
 # --- new reviews ------------------------------------------------------------------------------
@@ -55,7 +48,7 @@ _ROUND = re.compile(rf"{ROUND_PREFIX}(\d+)$")
 
 def read_arrivals(
     arrivals: Mapping[str, Callable[[], RawFile]],
-    labeled_before: Sequence[dict],
+    labeled_before: LabeledSet,
     params: ExtractionParams,
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """Every arrival file's reviews (id, text, stars, category) with the file's name, content
@@ -69,7 +62,7 @@ def read_arrivals(
     Returns:
         The reviews of the files read, and `{name: rows}` of the files skipped as settled.
     """
-    settled = settled_arrivals(labeled_before)
+    settled = settled_arrivals(labeled_before.lines)
     frames, skipped = [], {}
     for name in sorted(arrivals):
         raw = arrivals[name]()
@@ -99,7 +92,7 @@ def settled_arrivals(labeled_set: Sequence[dict]) -> dict[tuple[str, str], int]:
 
 def select_new_reviews(
     arrived: pd.DataFrame,
-    labeled_set: Sequence[dict],
+    labeled_set: LabeledSet,
     params: ExtractionParams,
     skipped: Mapping[str, int] | None = None,
 ) -> tuple[pd.DataFrame, dict]:
@@ -112,7 +105,7 @@ def select_new_reviews(
     arrival files skipped as settled (`skipped`, from `read_arrivals`) count as seen before.
     """
     skipped = skipped or {}
-    seen = {item_key(line) for line in labeled_set}
+    seen = {item_key(line) for line in labeled_set.lines}
     ids = arrived["review_id"].astype(str)
     known_id = ids.ne("") & ids.isin(seen)
     unknown = arrived.loc[~known_id].reset_index(drop=True)
@@ -150,86 +143,41 @@ def _as_cleaned(text: str, params: ExtractionParams) -> str:
     return cleaned
 
 
-# --- accumulated labels -----------------------------------------------------------------------
-
-
-def collect_label_rounds(
-    rounds: Mapping[str, Callable[[], list[dict]]],
-    extraction: ExtractionParams,
-    labeling: LabelingParams,
-) -> tuple[list[dict], dict]:
-    """Every label so far, one line per item (rounds merged by the carry rule: a person beats a
-    machine, else the newer label wins), and the labeled set's version: its rounds, each with
-    the SHA-256 of its lines, and one digest over them."""
-    loaded = {name: rounds[name]() for name in sorted(rounds)}
-    lines = merge_rounds(loaded, list(extraction.labels), labeling.label_attribute)
-    hashes = {name: round_sha256(part) for name, part in loaded.items()}
-    return lines, labeled_set_version(hashes, len(lines))
-
-
-def round_sha256(lines: Sequence[dict]) -> str:
-    """SHA-256 of a round's lines, each as canonical JSON: the same whether computed on the lines
-    being written or on the lines read back."""
-    digest = hashlib.sha256()
-    for line in lines:
-        digest.update(json.dumps(line, sort_keys=True, ensure_ascii=False).encode())
-        digest.update(b"\n")
-    return digest.hexdigest()
-
-
-def labeled_set_version(round_hashes: Mapping[str, str], items: int) -> dict:
-    """The labeled set's version: SHA-256 over its rounds' names and content hashes, in order.
-    Rounds are never rewritten, so a new round is a new version and nothing else is."""
-    digest = hashlib.sha256()
-    for name in sorted(round_hashes):
-        digest.update(f"{name}\t{round_hashes[name]}\n".encode())
-    return {"digest": digest.hexdigest(), "items": items, "rounds": dict(sorted(round_hashes.items()))}
-
-
-def next_round_name(rounds: Sequence[str]) -> str:
-    """`round-0001`, then one more than the highest round so far; names sort in time order."""
-    numbers = [int(match.group(1)) for name in rounds if (match := _ROUND.match(name))]
-    return f"{ROUND_PREFIX}{max(numbers, default=0) + 1:04d}"
+# --- this round's labels ---------------------------------------------------------------------
 
 
 def label_new_reviews(
     input_manifest: list[dict],
     label_categories: dict,
     human_annotations: pd.DataFrame,
-    labeled_version: dict,
+    labeled_set: LabeledSet,
     params: LabelingParams,
     new_reviews: pd.DataFrame | None = None,
-) -> tuple[dict[str, list[dict]], dict, dict, dict[str, list[dict]], list, list[dict]]:
-    """Labels this round's new reviews with the configured workforce (`label_reviews`, nothing
-    carried: every item is new) and returns them as the next label round. Each line records
-    the workforce and, when `new_reviews` says where the reviews came from, its arrival file
-    (`ARRIVAL_FIELD`): settled when none of that file's new reviews was left unlabeled.
+) -> tuple[list[dict], dict, dict[str, list[dict]], list, list[dict]]:
+    """Labels this refresh's new reviews with the configured workforce (`label_reviews`, as
+    the labeling pipeline does) and records, in each new line, its arrival file
+    (`ARRIVAL_FIELD`) when `new_reviews` says where the reviews came from: settled when none
+    of that file's new reviews was left unlabeled.
 
     Returns:
-        The new partition of `label_rounds` (`{round name: lines}`; empty when nothing was
-        labeled, so no partition is written), the round as `{"round", "lines", "summary"}` for the nodes
-        after it, the labeling summary, its iterations, the queue for people, and annotator
-        quality.
+        As `label_reviews`: the new labeled lines (the labeled set's next round), the counts, the
+        automated loop's histories, the queue for people and the annotators' quality.
     """
     from review_sentiment.pipelines.labeling.nodes import label_reviews
 
-    name = next_round_name(list(labeled_version["rounds"]))
     if not input_manifest:
         empty = {"items": 0, "labeled_by_people": 0, "labeled_by_machine": 0, "unlabeled": 0,
                  "queued_for_people": 0, "queued_for_more_answers": 0}  # fmt: skip
-        return {}, {"round": name, "lines": [], "summary": empty}, empty, {}, [], []
-    output, summary, histories, queue, quality = label_reviews(
-        input_manifest, label_categories, human_annotations, [], params
+        return [], empty, {}, [], []
+    new, summary, histories, queue, quality = label_reviews(
+        input_manifest, label_categories, human_annotations, labeled_set, params
     )
-    arrivals = _arrival_records(new_reviews, output)
+    arrivals = _arrival_records(new_reviews, new)
     lines = [
-        {**line, WORKFORCE_FIELD: params.workforce,
-         **({ARRIVAL_FIELD: arrivals[key]} if (key := item_key(line)) in arrivals else {})}
-        for line in output
+        {**line, **({ARRIVAL_FIELD: arrivals[key]} if (key := item_key(line)) in arrivals else {})}
+        for line in new
     ]  # fmt: skip
-    partition = {name: lines} if lines else {}
-    round_ = {"round": name, "lines": lines, "summary": summary}
-    return partition, round_, summary, histories, queue, quality
+    return lines, summary, histories, queue, quality
 
 
 def _arrival_records(new_reviews: pd.DataFrame | None, labeled: Sequence[dict]) -> dict[str, dict]:
@@ -250,29 +198,11 @@ def _arrival_records(new_reviews: pd.DataFrame | None, labeled: Sequence[dict]) 
     }
 
 
-def accumulate_labels(
-    labeled_before: list[dict], version_before: dict, label_round: dict, extraction: ExtractionParams,
-    labeling: LabelingParams,
-) -> tuple[list[dict], dict]:
-    """The labeled set after this round (earlier rounds plus this one, merged by the carry
-    rule) and its version."""
-    lines = label_round["lines"]
-    if not lines:
-        return labeled_before, version_before
-    merged = merge_rounds(
-        {"0-before": labeled_before, label_round["round"]: lines},
-        list(extraction.labels),
-        labeling.label_attribute,
-    )
-    hashes = {**version_before["rounds"], label_round["round"]: round_sha256(lines)}
-    return merged, labeled_set_version(hashes, len(merged))
-
-
 # --- the frozen test set ------------------------------------------------------------------------
 
 
 def freeze_test_set(
-    labeled_set: list[dict],
+    labeled_set: LabeledSet,
     test_set_before: dict | None,
     extraction: ExtractionParams,
     labeling: LabelingParams,
@@ -299,14 +229,14 @@ def freeze_test_set(
         )  # fmt: skip
         return test_set_before
     metadata = f"{labeling.label_attribute}-metadata"
-    trusted = [line for line in labeled_set if _trusted(line, metadata, params.test_set.trusted)]
-    if not labeled_set:
+    trusted = [line for line in labeled_set.lines if _trusted(line, metadata, params.test_set.trusted)]
+    if not labeled_set.lines:
         return {"items": []}
     labels = [line[metadata]["class-name"] for line in trusted]
     counts = pd.Series(labels, dtype=object).value_counts()
     if len(counts) < 2 or (counts < 2).any():
         raise ValueError(
-            f"cannot draw the frozen test set: {len(trusted)} of {len(labeled_set)} labels are "
+            f"cannot draw the frozen test set: {len(trusted)} of {len(labeled_set.lines)} labels are "
             f"trusted ({', '.join(params.test_set.trusted)}), by class {counts.to_dict()}; each class "
             "needs 2 or more: label more reviews with people, or change refresh.test_set.trusted"
         )
@@ -353,8 +283,8 @@ def test_reviews_of(test_set: dict) -> pd.DataFrame:
 
 
 def train_candidate(
-    labeled_set: list[dict],
-    label_round: dict,
+    labeled_set: LabeledSet,
+    new_labels: list[dict],
     test_set: dict,
     labeling: LabelingParams,
     features: FeatureParams,
@@ -378,14 +308,14 @@ def train_candidate(
         select_better_model_by_cv,
     )
 
-    if not label_round["lines"]:
+    if not new_labels:
         return {"trained": False, "reason": "no new labels"}
     metadata = f"{labeling.label_attribute}-metadata"
     held_out = {item["key"] for item in test_set["items"]}
     train = pd.DataFrame(
         [
             {"text": line["source"], "label": line[metadata]["class-name"]}
-            for line in labeled_set
+            for line in labeled_set.lines
             if item_key(line) not in held_out
         ],
         columns=["text", "label"],
@@ -416,7 +346,7 @@ def train_candidate(
 def decide_champion(
     candidate: dict,
     test_set: dict,
-    labeled_version: dict,
+    labeled_set: LabeledSet,
     extraction: ExtractionParams,
     params: RefreshParams,
     training: TrainingParams,
@@ -433,6 +363,7 @@ def decide_champion(
     from review_sentiment.registry import log_dataset_input
 
     test = test_reviews_of(test_set)
+    labeled_version = labeled_set.version
     log_dataset_input(
         candidate["train"], name="labeled_set", context="training",
         source=f"label_rounds:{','.join(labeled_version['rounds'])}", digest=labeled_version["digest"],
@@ -476,9 +407,10 @@ def redeploy_if_promoted(decision: dict, test_set: dict, params: DeploymentParam
 
 def summarise_refresh(  # noqa: PLR0913
     new_reviews: dict,
-    label_round: dict,
+    new_labels: list[dict],
+    labeling_summary: dict,
     labeling_queue: list,
-    labeled_version: dict,
+    labeled_set: LabeledSet,
     test_set: dict,
     candidate: dict,
     decision: dict,
@@ -488,15 +420,16 @@ def summarise_refresh(  # noqa: PLR0913
 ) -> dict:
     """What this refresh did, for data/08_reporting/refresh_summary.json and MLflow, and the one
     line that says it."""
-    labeled = bool(label_round["lines"])
+    labeled = bool(new_labels)
+    labeled_version = labeled_set.version
     rotated = bool(params.rotate_test_set and test_set.get("rotated_from"))
     summary = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "new_reviews": new_reviews,
         "labeling": {
             "workforce": labeling.workforce,
-            "round": label_round["round"] if labeled else None,
-            **label_round["summary"],
+            "round": labeled_set.appended if labeled else None,
+            **labeling_summary,
             "queue": len(labeling_queue),
         },
         "labeled_set": {

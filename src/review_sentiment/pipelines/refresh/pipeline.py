@@ -1,18 +1,17 @@
-"""Arrivals → new reviews only → labeled by the workforce as the next label round → all labels so
-far → frozen test set → candidate → McNemar gate against the champion → redeploy if it moved →
-summary. Not part of `__default__` (the plain end-to-end run)."""
+"""Arrivals → new reviews only → labeled by the workforce as the labeled set's next round (the one
+set the labeling pipeline also appends to) → frozen test set → candidate → McNemar gate against the
+champion → redeploy if it moved → summary. Not part of `__default__` (the plain end-to-end run)."""
 
 from kedro.pipeline import Node, Pipeline
 
 from review_sentiment.hooks import MLFLOW_TAG
+from review_sentiment.labeling.labeled_set import append_label_round, collect_labeled_set
 from review_sentiment.pipelines.data_extraction.nodes import (
     build_input_manifest,
     build_label_categories,
 )
 
 from .nodes import (
-    accumulate_labels,
-    collect_label_rounds,
     decide_champion,
     freeze_test_set,
     label_new_reviews,
@@ -28,10 +27,16 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
-                func=collect_label_rounds,
-                inputs=["label_rounds", "params:data_extraction", "params:labeling"],
-                outputs=["labeled_before", "labeled_version_before"],
-                name="collect_label_rounds",
+                func=build_label_categories,
+                inputs="params:data_extraction",
+                outputs="label_categories",
+                name="build_refresh_label_categories",
+            ),
+            Node(
+                func=collect_labeled_set,
+                inputs=["label_rounds", "previous_output_manifest", "label_categories", "params:labeling"],
+                outputs="labeled_before",
+                name="collect_refresh_labeled_set",
             ),
             Node(
                 func=read_arrivals,
@@ -52,24 +57,17 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="build_refresh_input_manifest",
             ),
             Node(
-                func=build_label_categories,
-                inputs="params:data_extraction",
-                outputs="label_categories",
-                name="build_refresh_label_categories",
-            ),
-            Node(
                 func=label_new_reviews,
                 inputs=[
                     "input_manifest",
                     "label_categories",
                     "human_annotations",
-                    "labeled_version_before",
+                    "labeled_before",
                     "params:labeling",
                     "new_reviews",
                 ],
                 outputs=[
-                    "new_label_round",
-                    "label_round",
+                    "new_labels",
                     "labeling_summary",
                     "labeling_iterations",
                     "labeling_queue",
@@ -78,16 +76,10 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="label_new_reviews",
             ),
             Node(
-                func=accumulate_labels,
-                inputs=[
-                    "labeled_before",
-                    "labeled_version_before",
-                    "label_round",
-                    "params:data_extraction",
-                    "params:labeling",
-                ],
-                outputs=["labeled_set", "labeled_version"],
-                name="accumulate_labels",
+                func=append_label_round,
+                inputs=["labeled_before", "new_labels", "label_categories", "params:labeling"],
+                outputs=["new_label_round", "labeled_set", "output_manifest@lines"],
+                name="append_refresh_label_round",
             ),
             Node(
                 func=freeze_test_set,
@@ -105,7 +97,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 func=train_candidate,
                 inputs=[
                     "labeled_set",
-                    "label_round",
+                    "new_labels",
                     "frozen_test_set",
                     "params:labeling",
                     "params:feature_engineering",
@@ -119,7 +111,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=[
                     "refresh_candidate",
                     "frozen_test_set",
-                    "labeled_version",
+                    "labeled_set",
                     "params:data_extraction",
                     "params:refresh",
                     "params:training",
@@ -139,9 +131,10 @@ def create_pipeline(**kwargs) -> Pipeline:
                 func=summarise_refresh,
                 inputs=[
                     "new_reviews_report",
-                    "label_round",
+                    "new_labels",
+                    "labeling_summary",
                     "labeling_queue",
-                    "labeled_version",
+                    "labeled_set",
                     "frozen_test_set",
                     "refresh_candidate",
                     "refresh_decision",
