@@ -1,6 +1,7 @@
 """Project hooks: a Spark session only for pipelines that read Spark datasets, an MLflow run only
-for pipelines that log to MLflow, and source names on loaded tables so errors point at the real
-file. Nothing heavy is imported here: each hook imports what it needs when a run needs it."""
+for pipelines that log to MLflow, source names on loaded tables so errors point at the real file,
+and no temporary file of a killed run left behind. Nothing heavy is imported here: each hook
+imports what it needs when a run needs it."""
 
 from __future__ import annotations
 
@@ -387,3 +388,33 @@ class S3Hooks:
         check_s3_access(
             (name, catalog.get(name)) for name in sorted(pipeline.datasets()) if name in catalog
         )
+
+
+class LeftoverTempFileHooks:
+    """Removes the temporary files that killed writers left beside the catalog's local files
+    (`files.ReplacingFile`: `.<name>.<pid>.<random>.tmp`), before each run.
+
+    Only those of writers that are gone: a run going on at the same time keeps its own. The
+    folders come from the catalog's configuration (every entry, patterns too), so no dataset
+    class is imported for them.
+    """
+
+    def __init__(self) -> None:
+        self._folders: list[tuple[Path, bool]] = []
+
+    @hook_impl
+    def after_catalog_created(self, conf_catalog: dict[str, Any]) -> None:
+        from review_sentiment.files import catalog_folders
+
+        self._folders = catalog_folders(conf_catalog)
+
+    @hook_impl
+    def before_pipeline_run(self) -> None:
+        from review_sentiment.files import remove_leftover_temp_files
+
+        removed = remove_leftover_temp_files(self._folders)
+        if removed:
+            logger.info(
+                "Removed %d temporary file(s) left by killed runs: %s",
+                len(removed), ", ".join(sorted({str(path.parent) for path in removed})),
+            )  # fmt: skip

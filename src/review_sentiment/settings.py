@@ -1,4 +1,4 @@
-"""Project settings: hooks and where configuration comes from."""
+"""Project settings: hooks, the catalog class, local writes and where configuration comes from."""
 
 import warnings
 
@@ -16,7 +16,9 @@ warnings.filterwarnings(
 from kedro.config import OmegaConfigLoader  # noqa: E402
 from omegaconf.resolvers import oc  # noqa: E402
 
+from review_sentiment.files import ProjectDataCatalog, use_replacing_local_files  # noqa: E402
 from review_sentiment.hooks import (  # noqa: E402
+    LeftoverTempFileHooks,
     S3Hooks,
     SourceNameHooks,
     SparkHooks,
@@ -24,13 +26,25 @@ from review_sentiment.hooks import (  # noqa: E402
 )
 from review_sentiment.run_summary import RunSummaryHooks  # noqa: E402
 
+# Every local file a dataset writes (kedro-datasets' through fsspec's "file" protocol, the
+# project's own directly) is written beside its target and renamed over it: a kill mid-write
+# leaves the old file, never a cut one. Before the catalog exists, so every dataset gets it.
+use_replacing_local_files()
+
 # kedro-mlflow's hook is replaced by one that starts MLflow only for runs that log to it and logs
 # typed parameters field by field (hooks.py). The distribution calls itself "kedro_mlflow" in
 # its metadata, which is the name Kedro matches. kedro-viz's run hooks record a "workflow" view
 # of full runs only and print a 10-line warning on every other run (`--nodes`, `--pipelines`,
 # kedro-viz#2443); `kedro viz` draws the lineage without them.
 DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow", "kedro-viz")
-HOOKS = (TypedParamsMlflowHook(), SparkHooks(), SourceNameHooks(), S3Hooks(), RunSummaryHooks())
+HOOKS = (
+    TypedParamsMlflowHook(), SparkHooks(), SourceNameHooks(), S3Hooks(), LeftoverTempFileHooks(),
+    RunSummaryHooks(),
+)  # fmt: skip
+
+# A file a run reads that is cut off, empty or from another version stops the run with one line
+# naming it and what to do (`CorruptFileError`), not a traceback around the parser's error.
+DATA_CATALOG_CLASS = ProjectDataCatalog
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

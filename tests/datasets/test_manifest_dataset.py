@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,8 +17,9 @@ import pytest
 from kedro.io import DataCatalog, DatasetError, Version
 
 import review_sentiment
+from review_sentiment import files
 from review_sentiment.datasets import ManifestDataset, ManifestError
-from review_sentiment.datasets import manifest as manifest_module
+from tests.datasets import disk_full_halfway
 
 LINES = [
     {"source": "Très bon produit, livraison rapide 👍", "review_id": "r-1"},
@@ -177,43 +179,15 @@ def test_save_of_non_list_is_rejected(manifest_path):
         dataset.save({"source": "a dict, not a list of dicts"})
 
 
-class _FailsHalfway:
-    """A file that writes half of what it is given, then reports a full disk."""
-
-    def __init__(self, file):
-        self._file = file
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self._file.close()
-
-    def write(self, data):
-        self._file.write(data[: len(data) // 2])
-        self._file.flush()
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    def __getattr__(self, name):
-        return getattr(self._file, name)
-
-
-def _disk_full_halfway(monkeypatch):
-    real_fdopen = os.fdopen
-    monkeypatch.setattr(
-        manifest_module.os, "fdopen", lambda fd, mode: _FailsHalfway(real_fdopen(fd, mode))
-    )
-
-
 def _rename_refused(monkeypatch):
     def refuse(src, dst):
         raise PermissionError(errno.EACCES, "Permission denied", dst)
 
-    monkeypatch.setattr(manifest_module.os, "replace", refuse)
+    monkeypatch.setattr(files.os, "replace", refuse)
 
 
 @pytest.mark.parametrize(
-    "failure", [_disk_full_halfway, _rename_refused], ids=["disk-full-halfway", "rename-refused"]
+    "failure", [disk_full_halfway, _rename_refused], ids=["disk-full-halfway", "rename-refused"]
 )
 def test_failed_write_keeps_previous_manifest_and_leaves_no_temp_file(
     monkeypatch, manifest_path, saved_manifest, failure
@@ -277,20 +251,28 @@ def test_save_killed_midway_leaves_old_or_new_manifest_never_a_partial_one(
     python_path = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "PYTHONPATH": python_path}
 
-    writer = subprocess.run(
+    writer = subprocess.Popen(
         [sys.executable, "-c", _KILLED_WRITER, str(manifest_path), str(line_count)],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         env=env,
-        timeout=60,
-        check=False,
     )
+    stdout, stderr = writer.communicate(timeout=60)
 
-    assert writer.returncode == -signal.SIGKILL, writer.stderr.decode()
-    assert b"saved" not in writer.stdout, "the kill landed after save() returned; the test proved nothing"
+    assert writer.returncode == -signal.SIGKILL, stderr.decode()
+    assert b"saved" not in stdout, "the kill landed after save() returned; the test proved nothing"
     content = manifest_path.read_bytes()
     if content != saved_manifest:
         loaded = ManifestDataset(filepath=str(manifest_path)).load()
         assert [line["id"] for line in loaded] == list(range(line_count))
+    # What the kill left is the writer's temporary file, named after the target and its PID,
+    # which the next run removes (hooks.LeftoverTempFileHooks), the writer being gone.
+    left = sorted(set(os.listdir(manifest_path.parent)) - {manifest_path.name})
+    pattern = rf"\.{re.escape(manifest_path.name)}\.{writer.pid}\.[0-9a-f]{{16}}\.tmp"
+    assert all(re.fullmatch(pattern, name) for name in left), left
+    removed = files.remove_leftover_temp_files([(manifest_path.parent, False)])
+    assert sorted(path.name for path in removed) == left
+    assert os.listdir(manifest_path.parent) == [manifest_path.name]
 
 
 # --- versioning ---------------------------------------------------------------

@@ -7,14 +7,10 @@ upload on object stores. Loads check each line with the format's one line reader
 
 from __future__ import annotations
 
-import contextlib
 import os
-import secrets
-import stat
 from copy import deepcopy
 from pathlib import PurePosixPath
-from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import Any
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
@@ -26,6 +22,7 @@ from kedro.io.core import (
     get_protocol_and_path,
 )
 
+from review_sentiment.files import replace_file_atomically
 from review_sentiment.ground_truth.manifest import ManifestError, parse_manifest, serialise_manifest
 
 __all__ = ["ManifestDataset", "ManifestError"]
@@ -149,51 +146,3 @@ class ManifestDataset(AbstractVersionedDataset[list[dict], list[dict]]):
         if self._protocol == "file" or "://" in path:
             return path
         return f"{self._protocol}://{path}"
-
-
-def replace_file_atomically(path: str, payload: bytes) -> None:
-    """Writes ``payload`` to a temporary file next to ``path`` and renames it over ``path``."""
-    with replacing_file(path) as output:
-        output.write(payload)
-
-
-@contextlib.contextmanager
-def replacing_file(path: str) -> Iterator[BinaryIO]:
-    """A binary file that replaces ``path`` when the block ends without an error: written next to
-    it, flushed to disk, given the old file's mode and renamed over it. An error, or a kill,
-    leaves the old file (or none) and no temporary file behind the error."""
-    # Write through symlinks like a plain open would, and keep the rename in one directory.
-    target = os.path.realpath(path)
-    directory = os.path.dirname(target)
-    os.makedirs(directory, exist_ok=True)
-
-    temp_path = os.path.join(
-        directory, f".{os.path.basename(target)}.{secrets.token_hex(8)}.tmp"
-    )
-    # os.open with 0o666 honours the umask like a plain open (mkstemp would force 0o600).
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    fd = os.open(temp_path, flags, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as temp_file:
-            yield temp_file
-            temp_file.flush()
-            os.fsync(temp_file.fileno())
-        with contextlib.suppress(FileNotFoundError):
-            os.chmod(temp_path, stat.S_IMODE(os.stat(target).st_mode))
-        os.replace(temp_path, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_path)
-        raise
-    _fsync_directory(directory)
-
-
-def _fsync_directory(directory: str) -> None:
-    """Makes the rename itself durable; not possible on every platform (e.g. Windows)."""
-    if not hasattr(os, "O_DIRECTORY"):
-        return
-    dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from copy import deepcopy
 from typing import Any
 
-from kedro_datasets.json import JSONDataset
+from review_sentiment.datasets.json_file import JSONDataset
 
 
 class OptionalJSONDataset(JSONDataset):
-    """kedro-datasets' `JSONDataset`, loading `default` instead of failing when the file is absent.
+    """The project's `JSONDataset`, loading `default` instead of failing when the file is absent.
 
     A pipeline can then take another pipeline's output as an optional input: running it alone,
     before the other has ever run, is not an error.

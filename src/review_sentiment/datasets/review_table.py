@@ -18,6 +18,7 @@ import pandas as pd
 from kedro.io.core import AbstractDataset, get_filepath_str, get_protocol_and_path
 
 from review_sentiment.datasets.spark_files import is_spark_frame, read_spark_csv, write_spark_file
+from review_sentiment.files import replace_file_atomically
 from review_sentiment.params.pipelines import SPARK_FROM_MB
 
 COLUMNS = ["review_id", "text", "star_rating", "product_category"]
@@ -88,8 +89,6 @@ class ReviewTableDataset(AbstractDataset[Any, Any]):
             write_spark_file(data, self._fs, self._path, kind="csv", columns=COLUMNS)
         else:
             # Through a temporary file: a kill mid-write leaves the previous sample.
-            from review_sentiment.datasets.manifest import replace_file_atomically
-
             payload = data[COLUMNS].to_csv(index=False).encode("utf-8")
             if self._protocol == "file":
                 replace_file_atomically(self._path, payload)

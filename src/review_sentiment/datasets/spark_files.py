@@ -14,7 +14,7 @@ from typing import Any, BinaryIO, Literal
 
 from fsspec.implementations.local import LocalFileSystem
 
-from review_sentiment.datasets.manifest import replacing_file
+from review_sentiment.files import replacing_file
 
 ORDER = "_order"  # spark_engine.ORDER: the rows' order
 _CHUNK = 1 << 20

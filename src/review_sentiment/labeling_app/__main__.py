@@ -14,6 +14,7 @@ from pathlib import Path
 from review_sentiment.labeling_app.project import (
     CATALOG_ENTRIES,
     ProjectConfigError,
+    check_priority_file,
     read_project_config,
 )
 from review_sentiment.loopback import LOOPBACK_HOSTS, add_bind_arguments, is_loopback
@@ -106,10 +107,17 @@ def main(argv: Sequence[str] | None = None) -> None:
             )
         if not args.reserve_minutes >= 0:
             parser.error(f"--reserve-minutes must be 0 or more, got {args.reserve_minutes}")
+        from review_sentiment.files import CorruptFileError
+
         try:
             args = complete_from_project(args)
+            if args.priority is not None:
+                check_priority_file(Path(args.priority))
         except ProjectConfigError as error:
             parser.error(str(error))
+        except CorruptFileError as error:
+            # The file is wrong, not the command line: its one line, without the usage.
+            parser.exit(1, f"{type(error).__name__}: {error}\n")
         if args.per_item < 1:
             parser.error(f"--per-item must be 1 or more, got {args.per_item}")
         serve(args)

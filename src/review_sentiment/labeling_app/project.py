@@ -5,9 +5,12 @@ so that the Makefile and the pipelines cannot disagree about them.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 # serve option -> catalog entry
 CATALOG_ENTRIES = {
@@ -59,6 +62,7 @@ def read_project_config(project_path: Path, env: str | None) -> dict[str, Any]:
         option: _local_path(catalog, entry, option, project_path, where)
         for option, entry in CATALOG_ENTRIES.items()
     }
+    _remove_leftover_temp_files(catalog, project_path)
     if not config["priority"].exists():
         config["priority"] = None
     labeling = LabelingParams.model_validate(loader["parameters"].get("labeling", {}))
@@ -80,3 +84,27 @@ def _local_path(
             f"only: copy it here and pass --{option} PATH"
         )
     return project_path / path
+
+
+def check_priority_file(path: Path) -> None:
+    """Reads the labeling queue at `path` as a run reads `labeling_queue`.
+
+    Raises:
+        CorruptFileError: it is cut off, empty or not JSON; the message, one line, names the file
+            and what to do (in a project: the pipeline that rebuilds it).
+    """
+    from review_sentiment.files import ProjectDataCatalog
+
+    entry = {"type": "review_sentiment.datasets.OptionalJSONDataset", "filepath": str(path)}
+    ProjectDataCatalog.from_config({CATALOG_ENTRIES["priority"]: entry}).load(
+        CATALOG_ENTRIES["priority"]
+    )
+
+
+def _remove_leftover_temp_files(catalog: dict[str, Any], project_path: Path) -> None:
+    """As a run does before it starts (`hooks.LeftoverTempFileHooks`): killed writers' files."""
+    from review_sentiment.files import catalog_folders, remove_leftover_temp_files
+
+    removed = remove_leftover_temp_files(catalog_folders(catalog, project_path))
+    if removed:
+        logger.info("Removed %d temporary file(s) left by killed runs", len(removed))
