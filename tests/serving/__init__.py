@@ -4,6 +4,8 @@ on it, and an MLflow tracking store + registry confined to a temporary directory
 from __future__ import annotations
 
 import os
+import signal
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -100,6 +102,10 @@ def registered_champion(root: Path, model_name: str = "review-sentiment") -> tup
         return f"models:/{model_name}@champion", mlflow.get_tracking_uri()
 
 
+# The environment variable `processes_with_env` looks for (see the `marked` fixture).
+MARKER = "REVIEW_SENTIMENT_TEST_SERVER"
+
+
 def processes_with_env(name: str, value: str) -> list[int]:
     """Pids of live processes, other than this one, whose environment has `name=value`: every
     descendant of a server started with it inherits it, whatever its process group."""
@@ -117,3 +123,21 @@ def processes_with_env(name: str, value: str) -> list[int]:
         if wanted in environ.split(b"\0"):
             found.append(int(entry.name))
     return found
+
+
+def processes_left_with_env(name: str, value: str, *, timeout: float) -> list[int]:
+    """Waits up to `timeout` seconds for every process with `name=value` to end; returns those
+    still there."""
+    deadline = time.monotonic() + timeout
+    while (left := processes_with_env(name, value)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return left
+
+
+def kill_processes_with_env(name: str, value: str) -> None:
+    """SIGKILL to what a failed test left behind, so it does not outlive the test."""
+    for pid in processes_with_env(name, value):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

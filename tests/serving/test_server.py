@@ -6,16 +6,22 @@ import os
 import signal
 import subprocess
 import sys
-import uuid
+import time
 from pathlib import Path
 
 import pytest
 import requests
 
 from review_sentiment.serving import LocalModelServer, ServerStartError
-from tests.serving import PROBE_LABELS, PROBE_TEXTS, processes_with_env, registered_champion
-
-MARKER = "REVIEW_SENTIMENT_TEST_SERVER"
+from review_sentiment.serving.guard import group_members
+from tests.serving import (
+    MARKER,
+    PROBE_LABELS,
+    PROBE_TEXTS,
+    processes_left_with_env,
+    processes_with_env,
+    registered_champion,
+)
 
 
 @pytest.fixture(scope="module")
@@ -30,15 +36,6 @@ def served(champion):
     model_uri, tracking_uri = champion
     with LocalModelServer(model_uri, tracking_uri=tracking_uri) as server:
         yield server
-
-
-@pytest.fixture
-def marked(monkeypatch):
-    """A unique environment value every process started by this test inherits, so the test can
-    find them all afterwards, whatever their process group."""
-    value = uuid.uuid4().hex
-    monkeypatch.setenv(MARKER, value)
-    return value
 
 
 PAYLOADS = {
@@ -120,12 +117,60 @@ def test_stop_leaves_no_process_behind(champion, marked):
     server = LocalModelServer(model_uri, tracking_uri=tracking_uri).start()
     started = processes_with_env(MARKER, marked)
 
+    group = server.pid
+
     server.stop()
 
-    assert len(started) >= 2  # `mlflow models serve` and the uvicorn it starts
+    assert len(started) >= 3  # the guard, `mlflow models serve` and the uvicorn it starts
     assert processes_with_env(MARKER, marked) == []
+    assert group_members(group) == []
+    assert server.pid is None
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{server.url}/ping", timeout=5)
+
+
+# What `kedro run --pipelines deployment` does, reduced to starting the server and waiting.
+STARTER = """
+import sys, time
+from review_sentiment.serving import LocalModelServer
+server = LocalModelServer(sys.argv[1], tracking_uri=sys.argv[2], stop_timeout=3).start()
+print(server.url, server.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_server_ends_when_the_process_that_started_it_is_killed(champion, marked, tmp_path):
+    model_uri, tracking_uri = champion
+    errors = tmp_path / "starter.err"
+    with errors.open("w") as stderr:
+        starter = subprocess.Popen(
+            [sys.executable, "-c", STARTER, model_uri, tracking_uri],
+            stdout=subprocess.PIPE, stderr=stderr, text=True,
+        )  # fmt: skip
+    try:
+        line = starter.stdout.readline()  # printed once /ping answers
+        if not line:
+            pytest.fail(f"the starter printed nothing; stderr:\n{errors.read_text()}")
+        url, group = line.split()
+        ping = requests.get(f"{url}/ping", timeout=5)
+        serving = [pid for pid in processes_with_env(MARKER, marked) if pid != starter.pid]
+
+        os.kill(starter.pid, signal.SIGKILL)  # no handler, no atexit, no `finally` runs
+        starter.wait()
+        killed = time.monotonic()
+        left = processes_left_with_env(MARKER, marked, timeout=10)
+        seconds = time.monotonic() - killed
+    finally:
+        if starter.poll() is None:
+            starter.kill()
+        starter.stdout.close()
+
+    assert ping.status_code == 200
+    assert len(serving) >= 3  # the guard, `mlflow models serve` and its uvicorn
+    assert left == [], f"still running {seconds:.1f} s after the starter was killed: {left}"
+    assert group_members(int(group)) == []
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{url}/ping", timeout=2)
 
 
 def test_start_failure_names_the_model_and_shows_the_server_output(champion, marked):

@@ -1,5 +1,6 @@
 """MLflow's scoring server (`mlflow models serve`) as a local subprocess that starts, answers and
-stops cleanly: one process group, so no uvicorn child outlives it."""
+stops cleanly: one process group, so no uvicorn child outlives it, and that group ends when the
+process that started it dies."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from typing import IO
 import requests
 
 from review_sentiment.loopback import is_loopback
+from review_sentiment.serving.guard import group_members, guarded, signal_group
 
 _OUTPUT_TAIL_CHARS = 3000
 
@@ -27,6 +29,9 @@ class ServerStartError(RuntimeError):
 
 class LocalModelServer:
     """Serves one MLflow model on this machine; use as a context manager or call start()/stop().
+
+    The server also ends when the process that started it dies, even by SIGKILL: a guard
+    process (`review_sentiment.serving.guard`) runs it and ends its process group then.
 
     Example:
         uri = "models:/review-sentiment@champion"
@@ -89,7 +94,9 @@ class LocalModelServer:
 
     @property
     def pid(self) -> int | None:
-        """The process id of `mlflow models serve`, which leads its process group; None if stopped."""
+        """The process id of the guard that runs `mlflow models serve` and leads their process
+        group (uvicorn and its workers included); None if stopped. Signalling it, or its group,
+        with SIGTERM stops them all."""
         return None if self._process is None else self._process.pid
 
     def is_running(self) -> bool:
@@ -114,13 +121,16 @@ class LocalModelServer:
         if self.registry_uri:
             env["MLFLOW_REGISTRY_URI"] = self.registry_uri
         # A file, not a pipe: nobody reads the output while the server runs, and a full pipe
-        # would block the server.
-        self._output = tempfile.NamedTemporaryFile(prefix="mlflow-serve-", suffix=".log")
-        command = [
+        # would block the server. An unnamed one: a killed run leaves none behind.
+        self._output = tempfile.TemporaryFile(prefix="mlflow-serve-", suffix=".log")
+        serve = [
             sys.executable, "-m", "mlflow", "models", "serve",
             "-m", self.model_uri, "--env-manager", "local",
             "-h", self.host, "-p", str(self.port), "-w", str(self.workers),
         ]  # fmt: skip
+        # PR_SET_PDEATHSIG on `mlflow models serve` itself would not do: Linux clears it in the
+        # uvicorn it starts. The guard stays its parent and ends the whole group.
+        command = guarded(serve, parent=os.getpid(), grace=self.stop_timeout)
         try:
             self._process = subprocess.Popen(
                 command,
@@ -128,7 +138,7 @@ class LocalModelServer:
                 stdin=subprocess.DEVNULL,
                 stdout=self._output,
                 stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: stop() reaches the uvicorn child too
+                start_new_session=True,  # the guard's own process group: stop() reaches uvicorn too
             )
             self._wait_until_ready()
         except BaseException:
@@ -141,13 +151,13 @@ class LocalModelServer:
         Safe to call twice or before start()."""
         process, self._process = self._process, None
         if process is not None:
-            group = process.pid  # start_new_session made the server its group's leader
-            _signal_group(group, signal.SIGTERM)
+            group = process.pid  # start_new_session made the guard its group's leader
+            signal_group(group, signal.SIGTERM)
             deadline = time.monotonic() + self.stop_timeout
             while _group_alive(group, process) and time.monotonic() < deadline:
                 time.sleep(0.05)
             if _group_alive(group, process):
-                _signal_group(group, signal.SIGKILL)
+                signal_group(group, signal.SIGKILL)
                 process.wait(timeout=5)
         if self._output is not None:
             self._output.close()
@@ -157,11 +167,11 @@ class LocalModelServer:
         """The end of the server's combined stdout/stderr, for error messages."""
         if self._output is None:
             return ""
-        self._output.flush()
-        with open(self._output.name, "rb") as handle:
-            handle.seek(0, os.SEEK_END)
-            handle.seek(max(0, handle.tell() - chars))
-            return handle.read().decode("utf-8", errors="replace")
+        descriptor = self._output.fileno()
+        size = os.fstat(descriptor).st_size
+        start = max(0, size - chars)
+        # pread: the server writes through the same file offset, which a seek would move.
+        return os.pread(descriptor, size - start, start).decode("utf-8", errors="replace")
 
     def __enter__(self) -> LocalModelServer:
         return self.start()
@@ -210,39 +220,6 @@ def _free_port(host: str) -> int:
         return probe.getsockname()[1]
 
 
-def _signal_group(group: int, signum: int) -> None:
-    try:
-        os.killpg(group, signum)
-    except ProcessLookupError:
-        pass  # already gone
-
-
 def _group_alive(group: int, leader: subprocess.Popen) -> bool:
     leader.poll()  # reap the leader if it exited, or it lingers as a zombie member of the group
-    return bool(_group_members(group))
-
-
-def _group_members(group: int) -> list[int]:
-    """Live (non-zombie) processes in process group `group`: from /proc on Linux, else a probe."""
-    proc = Path("/proc")
-    if not (proc / "self" / "stat").exists():
-        try:
-            os.killpg(group, 0)
-        except ProcessLookupError:
-            return []
-        except PermissionError:
-            pass
-        return [group]
-    members = []
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue  # exited while we looked
-        # Fields after the parenthesised command name: state, ppid, pgrp, ...
-        state, _ppid, pgrp = stat.rsplit(")", 1)[1].split()[:3]
-        if int(pgrp) == group and state != "Z":
-            members.append(int(entry.name))
-    return members
+    return bool(group_members(group))
