@@ -6,10 +6,10 @@ are removed, those of live writers kept."""
 from __future__ import annotations
 
 import copy
+import errno
 import json
 import logging
 import os
-import pickle
 import subprocess
 import sys
 import textwrap
@@ -164,9 +164,12 @@ def test_an_error_of_the_pickler_midway_keeps_the_old_pickle(tmp_path):
 def test_a_failed_rename_keeps_the_old_file_and_leaves_no_temp_file(tmp_path, monkeypatch):
     from review_sentiment import files
 
+    def refuse(src, dst):
+        raise PermissionError(errno.EACCES, "Permission denied", dst)
+
     target = tmp_path / "model_selection.json"
     target.write_bytes(OLD)
-    monkeypatch.setattr(files.os, "replace", lambda src, dst: (_ for _ in ()).throw(PermissionError(dst)))
+    monkeypatch.setattr(files.os, "replace", refuse)
 
     with pytest.raises(PermissionError), replacing_file(target) as output:
         output.write(b"new")
