@@ -126,3 +126,22 @@ def labeled_set_datasets():
         }
 
     return datasets
+
+
+@pytest.fixture(scope="session")
+def new_project(tmp_path_factory):
+    """`new_project(name)`: a folder as a user's fresh clone has it (conf without credentials,
+    pyproject.toml, the bundled clothing reviews, an empty arrivals folder); the package comes
+    from the installed project."""
+    import shutil
+
+    def make(name: str) -> Path:
+        root = tmp_path_factory.mktemp(name)
+        shutil.copytree(PROJECT / "conf", root / "conf", ignore=shutil.ignore_patterns("credentials*"))
+        shutil.copy(PROJECT / "pyproject.toml", root / "pyproject.toml")
+        (root / "data/01_raw/arrivals").mkdir(parents=True)
+        shutil.copy(PROJECT / "data/01_raw/womens_clothing_reviews_8k.csv.gz", root / "data/01_raw")
+        (root / "src").mkdir()  # Kedro wants one
+        return root
+
+    return make

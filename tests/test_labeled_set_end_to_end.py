@@ -7,7 +7,6 @@ replaced a machine's."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -31,14 +30,8 @@ AUTOMATED_WAITING = (
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("labeled-set-project")
-    shutil.copytree(PROJECT / "conf", root / "conf", ignore=shutil.ignore_patterns("credentials*"))
-    shutil.copy(PROJECT / "pyproject.toml", root / "pyproject.toml")
-    (root / "data/01_raw/arrivals").mkdir(parents=True)
-    shutil.copy(PROJECT / "data/01_raw/womens_clothing_reviews_8k.csv.gz", root / "data/01_raw")
-    (root / "src").mkdir()  # Kedro wants one; the package comes from the installed project
-    return root
+def project(new_project) -> Path:
+    return new_project("labeled-set-project")
 
 
 def arrive(project: Path, name: str, rows: slice) -> None:
