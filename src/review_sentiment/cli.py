@@ -1,11 +1,14 @@
-"""Project commands for the `kedro` CLI: Kedro's own `run`, printing a data error as one line.
+"""Project commands for the `kedro` CLI: Kedro's own `run`, printing a data error as one line,
+and `kedro labels remove`.
 
 Kedro uses a `cli.py` next to `settings.py` in place of its built-in commands of the same name
 (`kedro run`, and `python -m review_sentiment` through `find_run_command`). Only `run` is
 replaced, and it keeps every option of Kedro's: a `ReviewDataError` (raw reviews that cannot be
-used as configured, whose message names the file, the column and the setting to change) ends
-the run with that message on stderr and exit code 1 instead of a traceback around it. Any
-other exception is left to Kedro, traceback and all.
+used as configured, whose message names the file, the column and the setting to change), a
+`CorruptFileError` (a file cut off or from another version, with what to do) or a
+`ManifestError` (naming the manifest, the line and the field) ends the run with that message on
+stderr and exit code 1 instead of a traceback around it. Any other exception is left to Kedro,
+traceback and all. `kedro labels remove` takes labels out of the labeled set on purpose.
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ from kedro.framework.cli.project import run as kedro_run
 def _one_line_errors() -> tuple[type[Exception], ...]:
     """The errors whose message is the whole story, printed alone without a traceback."""
     # Imported once something failed: `kedro --help` should not pay for pandas.
+    from review_sentiment.files import CorruptFileError
+    from review_sentiment.ground_truth.manifest import ManifestError
     from review_sentiment.pipelines.data_extraction.errors import ReviewDataError
 
-    return (ReviewDataError,)
+    return (ReviewDataError, CorruptFileError, ManifestError)
 
 
 def _as_one_line(error: BaseException) -> str | None:

@@ -24,7 +24,6 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import click
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 from kedro.io import DataCatalog
@@ -268,16 +267,9 @@ def _entry_folders(entry: Any, root: Path) -> list[tuple[Path, bool]]:
 # --- files whose content cannot be read -------------------------------------------------------
 
 
-class CorruptFileError(DatasetError, click.ClickException):
+class CorruptFileError(DatasetError):
     """A file a run reads is cut off, empty, or not in its format: the message names it, what is
-    wrong and what to do, in one line.
-
-    A ClickException: `kedro run` (any click command) prints it as that one line and exits 1,
-    without a traceback, wherever it is raised.
-    """
-
-    def show(self, file: Any = None) -> None:
-        click.echo(click.style(f"{type(self).__name__}: {self}", fg="red"), file=file, err=True)
+    wrong and what to do, in one line (`kedro run` prints it alone, see `cli.py`)."""
 
 
 def content_problem(

@@ -196,7 +196,7 @@ def test_the_labeling_node_warns_in_one_line_and_records_answers_per_iteration()
     node_logger, collect = logging.getLogger("review_sentiment.pipelines.labeling.nodes"), Collect()
     node_logger.addHandler(collect)
     try:
-        _, summary, histories, _, _ = label_all(reviews(900), CATEGORIES, NO_ANNOTATIONS, [], params)
+        _, summary, histories, *_ = label_all(reviews(900), CATEGORIES, NO_ANNOTATIONS, [], params)
     finally:
         node_logger.removeHandler(collect)
 

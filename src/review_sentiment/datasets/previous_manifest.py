@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from review_sentiment.datasets.manifest import ManifestDataset
+from review_sentiment.datasets.manifest import ManifestDataset, ManifestError
 
 
 class PreviousManifestDataset(ManifestDataset):
@@ -15,4 +15,11 @@ class PreviousManifestDataset(ManifestDataset):
     def load(self) -> list[dict]:
         if not self._exists():
             return []
-        return super().load()
+        try:
+            return super().load()
+        except ManifestError as error:
+            # Its labels are read only to adopt those no label round holds (labeling.labeled_set).
+            raise ManifestError(
+                f"{error}; fix that line, or delete the file: the next labeling run writes it again "
+                "from the label rounds (labels only in this file would be lost)"
+            ) from None

@@ -96,3 +96,18 @@ def test_the_project_run_command_keeps_every_option_of_kedros():
     ours = cli.commands["run"]
 
     assert [p.name for p in ours.params] == [p.name for p in kedro_run_command.params]
+
+
+def test_a_cut_off_output_manifest_ends_the_labeling_run_with_one_line_saying_what_to_do(project):
+    # An output manifest cut by a kill under an older version of the project (writes are whole now).
+    assert kedro_run(project, "--pipelines", "data_extraction", "--params",
+                     "raw_reviews_path=data/01_raw/reviews.csv").returncode == 0  # fmt: skip
+    (project / "data/03_primary/output.manifest").write_text('{"source": "Lovely tea", "sentim')
+
+    done = kedro_run(project, "--pipelines", "labeling")
+
+    assert done.returncode == 1 and "Traceback" not in done.stdout + done.stderr
+    (reported,) = [line for line in done.stderr.splitlines() if line.startswith("ManifestError: ")]
+    assert reported.startswith("ManifestError: line 1 of ") and "output.manifest: json: not valid JSON" in reported
+    assert reported.endswith("fix that line, or delete the file: the next labeling run writes it again "
+                             "from the label rounds (labels only in this file would be lost)")  # fmt: skip
