@@ -43,6 +43,7 @@ viz: install
 bench: install
 	$(BIN)/python bench/pipeline_overhead.py
 	$(BIN)/python bench/labeling_efficiency.py
+	$(BIN)/python bench/labeled_set.py  # the labeled set's cost at 10k, 100k and 300k labels, about 2 minutes
 	$(BIN)/python bench/refresh.py  # five refresh rounds of 4,000 reviews, about 10 minutes
 	$(BIN)/python bench/serving.py  # needs wrk and a champion in mlruns.db (make run)
 	$(BIN)/python bench/label_issues.py  # flipped-label recall, old search vs new

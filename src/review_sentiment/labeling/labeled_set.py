@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from review_sentiment.ground_truth.categories import label_classes
 from review_sentiment.ground_truth.manifest import ManifestError
-from review_sentiment.ground_truth.records import LineProblem, item_key, parse_labeled_line
+from review_sentiment.ground_truth.records import Label, LineProblem, item_key, parse_labeled_line
 from review_sentiment.labeling.carry import GivenLabel, kept_label
 from review_sentiment.params import LabelingParams
 
@@ -111,11 +111,19 @@ def append_label_round(
         after = LabeledSet(labeled_set.lines, labeled_set.rounds, unwritten)
         return unwritten, after, after.lines
     name = next_round_name(labeled_set.rounds)
-    merged, _ = merge_rounds(
-        {"0-before": labeled_set.lines, name: new_lines},
-        label_classes(label_categories),
-        params.label_attribute,
-    )
+    classes = label_classes(label_categories)
+    # Only the new lines and the ones they meet are read: the set's own lines were checked when
+    # it was collected, and a run's new labels are few next to the set.
+    by_key = {item_key(line): line for line in labeled_set.lines}
+    for number, line in enumerate(new_lines, start=1):
+        key = item_key(line)
+        given = GivenLabel(_read_label(line, classes, params.label_attribute, f"line {number} of {name}"), line)
+        earlier = by_key.get(key)
+        if earlier is not None:
+            before = GivenLabel(_read_label(earlier, classes, params.label_attribute, key), earlier)
+            given = kept_label(before, given)
+        by_key[key] = given.fields
+    merged = list(by_key.values())
     unwritten[name] = new_lines
     after = LabeledSet(merged, {**labeled_set.rounds, name: round_sha256(new_lines)}, unwritten, name)
     logger.info(
@@ -147,14 +155,17 @@ def merge_rounds(
                 kept.pop(key, None)
                 removed.add(key)
                 continue
-            try:
-                label = parse_labeled_line(line, classes, attribute=attribute).label
-            except LineProblem as problem:
-                raise ManifestError(f"line {number} of label round {name}: {problem}") from None
-            given = GivenLabel(label, line)
+            given = GivenLabel(_read_label(line, classes, attribute, f"line {number} of label round {name}"), line)
             kept[key] = kept_label(kept.get(key), given)
             removed.discard(key)
     return [given.fields for given in kept.values()], removed
+
+
+def _read_label(line: dict, classes: list[str], attribute: str, where: str) -> Label:
+    try:
+        return parse_labeled_line(line, classes, attribute=attribute).label
+    except LineProblem as problem:
+        raise ManifestError(f"{where}: {problem}") from None
 
 
 def removal_round(
