@@ -57,7 +57,7 @@ def measure(size: int, folder: Path) -> dict:
     del existing
 
     started = time.perf_counter()
-    floor_lines = PreviousManifestDataset(filepath=str(folder / "output.manifest")).load()
+    floor_lines = view.load()
     view.save(floor_lines + new)
     floor = time.perf_counter() - started
     view.save(floor_lines)

@@ -106,10 +106,13 @@ class ManifestDataset(AbstractVersionedDataset[list[dict], list[dict]]):
         }
 
     def load(self) -> list[dict]:
+        return parse_manifest(*self._read())
+
+    def _read(self) -> tuple[bytes, str]:
+        """The file's bytes and the path to name it by in errors."""
         load_path = get_filepath_str(self._get_load_path(), self._protocol)
         with self._fs.open(load_path, **{**self._fs_open_args_load, "mode": "rb"}) as fs_file:
-            content = fs_file.read()
-        return parse_manifest(content, self._display_path(load_path))
+            return fs_file.read(), self._display_path(load_path)
 
     def save(self, data: list[dict]) -> None:
         save_path = get_filepath_str(self._get_save_path(), self._protocol)

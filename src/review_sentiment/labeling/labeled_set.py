@@ -14,7 +14,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -59,7 +59,7 @@ class LabeledSet:
 
 def collect_labeled_set(
     rounds: Mapping[str, Callable[[], list[dict]]],
-    view: list[dict],
+    view: Iterable[dict],
     label_categories: dict,
     params: LabelingParams,
 ) -> LabeledSet:
