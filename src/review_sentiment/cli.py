@@ -95,6 +95,7 @@ def remove(keys: tuple[str, ...], reason: str, env: str | None) -> None:
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
+    from review_sentiment.ground_truth.records import item_key
     from review_sentiment.labeling.labeled_set import collect_labeled_set, removal_round
     from review_sentiment.params import LabelingParams
 
@@ -112,6 +113,7 @@ def remove(keys: tuple[str, ...], reason: str, env: str | None) -> None:
         except KeyError as error:
             raise click.ClickException(f"{error.args[0]}: nothing removed") from None
         catalog.save("new_label_round", {**labeled.unwritten, name: lines})
-        after = collect_labeled_set(catalog.load("label_rounds"), [], categories, params)
-        catalog.save("output_manifest@lines", after.lines)
-    click.echo(f"Removed {len(lines)} labels ({name}): {len(after.lines):,} labels in the set")
+        gone = set(keys)
+        view = [line for line in labeled.lines if item_key(line) not in gone]
+        catalog.save("output_manifest@lines", view)
+    click.echo(f"Removed {len(lines)} labels ({name}): {len(view):,} labels in the set")

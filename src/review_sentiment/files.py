@@ -1,5 +1,5 @@
 """The catalog's local files: written whole or not at all, for every write the project makes (its
-own datasets through `replacing_file`, kedro-datasets' file datasets through fsspec's "file"
+own datasets through `ReplacingFile`, kedro-datasets' file datasets through fsspec's "file"
 protocol: `use_replacing_local_files`); the temporary files a killed writer leaves behind; and
 the catalog (`ProjectDataCatalog`) whose loads stop on a file that cannot be read (cut off,
 empty, from another version) with one line naming it and what to do.
@@ -122,14 +122,9 @@ class _ReplacingText(io.TextIOWrapper):
             self.buffer.discard()  # the wrapper then reports closed; its pending text is dropped
 
 
-def replacing_file(path: str | os.PathLike) -> ReplacingFile:
-    """A `ReplacingFile` for `path`, for `with replacing_file(path) as output: ...`."""
-    return ReplacingFile(path)
-
-
 def replace_file_atomically(path: str | os.PathLike, payload: bytes) -> None:
     """Writes `payload` to a temporary file next to `path` and renames it over `path`."""
-    with replacing_file(path) as output:
+    with ReplacingFile(path) as output:
         output.write(payload)
 
 

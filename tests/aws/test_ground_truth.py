@@ -34,7 +34,7 @@ from review_sentiment.ground_truth.records import Label
 from review_sentiment.labeling.labeled_set import LabeledSet
 from review_sentiment.labeling_app.store import ANNOTATION_COLUMNS
 from review_sentiment.params import GroundTruthParams, LabelingParams
-from review_sentiment.pipelines.labeling.nodes import label_reviews
+from review_sentiment.labeling.batch import label_reviews
 
 ROLE = "arn:aws:iam::123456789012:role/GroundTruthExecution"
 PRIVATE_TEAM = "arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/reviewers"

@@ -23,10 +23,10 @@ import yaml
 
 from review_sentiment.files import (
     ProjectDataCatalog,
+    ReplacingFile,
     ReplacingLocalFileSystem,
     catalog_folders,
     remove_leftover_temp_files,
-    replacing_file,
     temp_path,
     use_replacing_local_files,
 )
@@ -171,7 +171,7 @@ def test_a_failed_rename_keeps_the_old_file_and_leaves_no_temp_file(tmp_path, mo
     target.write_bytes(OLD)
     monkeypatch.setattr(files.os, "replace", refuse)
 
-    with pytest.raises(PermissionError), replacing_file(target) as output:
+    with pytest.raises(PermissionError), ReplacingFile(target) as output:
         output.write(b"new")
 
     assert target.read_bytes() == OLD

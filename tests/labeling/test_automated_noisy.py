@@ -193,7 +193,7 @@ def test_the_labeling_node_warns_in_one_line_and_records_answers_per_iteration()
     )
 
     # The node's own logger: the project's logging setup may not propagate it to the root.
-    node_logger, collect = logging.getLogger("review_sentiment.pipelines.labeling.nodes"), Collect()
+    node_logger, collect = logging.getLogger("review_sentiment.labeling.batch"), Collect()
     node_logger.addHandler(collect)
     try:
         _, summary, histories, *_ = label_all(reviews(900), CATEGORIES, NO_ANNOTATIONS, [], params)

@@ -14,7 +14,7 @@ from typing import Any, BinaryIO, Literal
 
 from fsspec.implementations.local import LocalFileSystem
 
-from review_sentiment.files import replacing_file
+from review_sentiment.files import ReplacingFile
 
 ORDER = "_order"  # spark_engine.ORDER: the rows' order
 _CHUNK = 1 << 20
@@ -43,7 +43,7 @@ def write_spark_file(  # noqa: PLR0913
     """
     rows = frame.orderBy(ORDER).select(*columns) if ORDER in frame.columns else frame.select(*columns)
     if isinstance(fs, LocalFileSystem):
-        with replacing_file(path) as output:
+        with ReplacingFile(path) as output:
             _write_rows(output, rows, kind, columns)
         return
     # One upload (multipart and aborted on failure by s3fs): the old object or the new one.

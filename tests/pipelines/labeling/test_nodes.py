@@ -9,7 +9,7 @@ from review_sentiment.labeling.workforces import LabelingError
 from review_sentiment.labeling_app.store import ANNOTATION_COLUMNS
 from review_sentiment.params import LabelingParams
 from review_sentiment.labeling.labeled_set import append_label_round, collect_labeled_set
-from review_sentiment.pipelines.labeling.nodes import label_reviews as label_batch
+from review_sentiment.labeling.batch import label_reviews as label_batch
 
 NO_ANNOTATIONS = pd.DataFrame(columns=ANNOTATION_COLUMNS)
 

@@ -4,9 +4,10 @@ label errors."""
 
 from kedro.pipeline import Node, Pipeline
 
+from review_sentiment.labeling.batch import label_reviews
 from review_sentiment.labeling.labeled_set import append_label_round, collect_labeled_set
 
-from .nodes import find_label_issues, label_reviews
+from .nodes import find_label_issues
 
 
 def create_pipeline(**kwargs) -> Pipeline:

@@ -14,6 +14,7 @@ import pandas as pd
 
 from review_sentiment.ground_truth.limits import MAX_ATTRIBUTE_CHARS
 from review_sentiment.ground_truth.records import item_key, source_sha1
+from review_sentiment.labeling.batch import label_reviews
 from review_sentiment.labeling.labeled_set import WORKFORCE_FIELD, LabeledSet
 from review_sentiment.labeling.queue import next_step
 from review_sentiment.params import (
@@ -163,8 +164,6 @@ def label_new_reviews(
         As `label_reviews`: the new labeled lines (the labeled set's next round), the counts, the
         automated loop's histories, the queue for people and the annotators' quality.
     """
-    from review_sentiment.pipelines.labeling.nodes import label_reviews
-
     if not input_manifest:
         empty = {"items": 0, "labeled_by_people": 0, "labeled_by_machine": 0, "unlabeled": 0,
                  "queued_for_people": 0, "queued_for_more_answers": 0}  # fmt: skip
