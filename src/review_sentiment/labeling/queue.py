@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from review_sentiment.ground_truth.records import Label, item_key
 
+# For the annotation only: at run time `workforces` would bring `review_sentiment.params`
+# (pydantic) into the labeling web app, which reads the queue and needs neither.
 if TYPE_CHECKING:
     from review_sentiment.labeling.workforces import Workforce
 

@@ -12,13 +12,10 @@ import json
 import math
 import statistics
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from review_sentiment.labeling_app import reservations
+from review_sentiment.labeling_app.database import StoreDatabase
 from review_sentiment.labeling_app.reservations import DEFAULT_RESERVE_SECONDS
-
-if TYPE_CHECKING:
-    from review_sentiment.labeling_app.store import LabelStore
 
 
 class LabelStoreError(ValueError):
@@ -51,7 +48,7 @@ class LabelingJob:
     committed transaction of the store.
     """
 
-    def __init__(self, store: LabelStore, job_id: int, name: str, fingerprint: str) -> None:
+    def __init__(self, store: StoreDatabase, job_id: int, name: str, fingerprint: str) -> None:
         self.store = store
         self.id = job_id
         self.name = name

@@ -18,18 +18,11 @@ was given in, and an undo or a late answer in either job is seen by both. Reserv
 from __future__ import annotations
 
 import secrets
-import sqlite3
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
-from os import PathLike
 from typing import TYPE_CHECKING
 
+from review_sentiment.labeling_app.database import StoreDatabase
 from review_sentiment.labeling_app.job import LabelingJob
 from review_sentiment.labeling_app.job_items import create_job
-from review_sentiment.labeling_app.schema import prepare
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -47,13 +40,13 @@ ANNOTATION_COLUMNS = [
 ]
 
 
-class LabelStore:
+class LabelStore(StoreDatabase):
     """The labeling jobs of one SQLite file and the answers given to them.
 
-    Every write is its own committed transaction (WAL, `synchronous=FULL`), so an answer that
-    returned survives a crash or `kill -9` of the process. One connection guarded by a lock makes
-    the store safe to share between a web server's threads; several processes may open the same
-    file (SQLite serialises their writes, and reservations live in the file).
+    Every write is its own committed transaction (`StoreDatabase`: WAL, `synchronous=FULL`), so
+    an answer that returned survives a crash or `kill -9` of the process; the store is safe to
+    share between a web server's threads, and several processes may open the same file (SQLite
+    serialises their writes, and reservations live in the file).
 
     Args:
         path: the SQLite file; created if missing, migrated if written before jobs existed.
@@ -68,52 +61,6 @@ class LabelStore:
         >>> job.next_item("ana", per_item=1) is None
         True
     """
-
-    def __init__(self, path: str | PathLike, *, clock: Callable[[], float] = time.time) -> None:
-        self.path = str(path)
-        self.clock = clock
-        self._lock = threading.Lock()
-        self._connection = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, timeout=10.0
-        )
-        try:
-            self._connection.execute("PRAGMA journal_mode = WAL")
-            # FULL syncs the WAL at each commit: an answer that returned survives power loss too.
-            self._connection.execute("PRAGMA synchronous = FULL")
-            self._connection.execute("PRAGMA foreign_keys = ON")
-            with self.transaction() as connection:
-                prepare(connection, self.timestamp())
-        except BaseException:
-            self._connection.close()
-            raise
-
-    def close(self) -> None:
-        """Closes the connection; the store cannot be used afterwards."""
-        with self._lock:
-            self._connection.close()
-
-    def __enter__(self) -> LabelStore:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    @contextmanager
-    def transaction(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
-        """One transaction on the store's connection. A write one is taken at once (`IMMEDIATE`)
-        so that its checks and inserts see the same state; a read one sees one snapshot."""
-        with self._lock:
-            self._connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            try:
-                yield self._connection
-            except BaseException:
-                self._connection.execute("ROLLBACK")
-                raise
-            self._connection.execute("COMMIT")
-
-    def timestamp(self) -> str:
-        """The clock's time as an ISO 8601 UTC timestamp, as events store it."""
-        return datetime.fromtimestamp(self.clock(), UTC).isoformat(timespec="microseconds")
 
     def open_job(self, name: str, lines: list[dict]) -> LabelingJob:
         """The job `name` over these manifest lines: made on first use, resumed after.

@@ -5,20 +5,39 @@ cannot work with the people it has."""
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Sized
+from typing import Protocol
 
+import numpy as np
 from scipy.stats import norm
 
+from review_sentiment.labeling.automated.answers import Answers
 from review_sentiment.labeling.automated.threshold import Threshold
-
-if TYPE_CHECKING:
-    from review_sentiment.labeling.automated.state import LoopState
+from review_sentiment.params import AutomatedLabelingParams
 
 logger = logging.getLogger(__name__)
 
 
+class LoopProgress(Protocol):
+    """What a report reads of a run's state: `state.LoopState`, which calls this module, is one,
+    so that this module needs nothing of `state`."""
+
+    params: AutomatedLabelingParams
+    answers: Answers
+    items: Sized
+    sent: int
+    train_size: int
+    machine_total: int
+    best_validation_accuracy: float | None
+    consensus_accuracy: float | None
+
+    def human_count(self) -> int: ...
+
+    def pool(self) -> np.ndarray: ...
+
+
 def iteration_record(
-    loop: LoopState, iteration: int, threshold: Threshold | None, machine: int, validation_size: int
+    loop: LoopProgress, iteration: int, threshold: Threshold | None, machine: int, validation_size: int
 ) -> dict:
     """The record of one iteration. Cost is answers: `human_answers` counts every answer people
     gave so far, `answers_per_machine_label` divides it by the machine labels so far and
@@ -60,7 +79,7 @@ def iteration_record(
     return record
 
 
-def cannot_work(loop: LoopState, iteration: int) -> str:
+def cannot_work(loop: LoopProgress, iteration: int) -> str:
     """One line with the numbers when asking people for more cannot lead to machine labels, or
     "": the validation consensus is less accurate than the target (judged once there are
     `min_validation_items` consolidated items), or `give_up_after` iterations gave none."""
