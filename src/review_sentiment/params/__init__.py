@@ -1,5 +1,6 @@
 """Typed parameters of every pipeline: Kedro validates `params:` inputs against these before a
-run. Imports no capability module (reading parameters loads neither MLflow nor scikit-learn)."""
+run. Their defaults are conf/base's values (conf/README.md, "Parameters: one source of defaults").
+Imports no capability module (reading parameters loads neither MLflow nor scikit-learn)."""
 
 from review_sentiment.params.aws import (
     PUBLIC_CROWD_ACCOUNT,

@@ -156,8 +156,10 @@ class DeploymentParams(_Params):
     # sagemaker: a SageMaker endpoint (conf/aws), kept running.
     target: Literal["local", "sagemaker"] = "local"
     sagemaker: SageMakerDeploymentParams = SageMakerDeploymentParams()
-    model_name: str = "review-sentiment"
-    alias: str = "champion"
+    # What training registers and promotes: the YAML interpolates training's two settings, and
+    # these defaults are training's, so neither can name a model training never registered.
+    model_name: str = TrainingParams.model_fields["registered_model_name"].default
+    alias: str = TrainingParams.model_fields["champion_alias"].default
     host: str = "127.0.0.1"
     port: int = Field(default=0, ge=0, le=65535)
     workers: int = Field(default=1, ge=1)
