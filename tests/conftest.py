@@ -50,7 +50,7 @@ def aws_test_credentials(monkeypatch):
 @pytest.fixture(scope="session")
 def spark():
     """One `local[1]` session for every Spark test: starting a JVM takes seconds."""
-    from review_sentiment.hooks import start_spark
+    from review_sentiment.spark import start_spark
 
     session = start_spark(
         {

@@ -138,7 +138,7 @@ def run(command: list[str], cwd: Path, timeout: float = 600, **env: str) -> subp
 # `SparkSession.builder.getOrCreate()` of the suite remote.
 READ_THROUGH_CONNECT = """
 import json, sys
-from review_sentiment.hooks import start_spark
+from review_sentiment.spark import start_spark
 from review_sentiment.ground_truth.spark_reader import parse_output_manifest
 
 spark = start_spark({"spark.master": "local[*]", "spark.remote": sys.argv[1],
@@ -244,7 +244,7 @@ def test_env_cluster_without_a_master_says_which_variables_to_set(labeled_projec
 
 
 def test_an_sc_master_or_spark_remote_is_a_connect_endpoint(monkeypatch):
-    from review_sentiment.hooks import remote_url
+    from review_sentiment.spark import remote_url
 
     monkeypatch.delenv("SPARK_REMOTE", raising=False)
 
@@ -254,7 +254,7 @@ def test_an_sc_master_or_spark_remote_is_a_connect_endpoint(monkeypatch):
 
 
 def test_the_log_names_a_databricks_endpoint_without_its_token():
-    from review_sentiment.hooks import spark_location
+    from review_sentiment.spark import spark_location
 
     databricks = "sc://adb-1.azuredatabricks.net:443/;token=dapiSECRET;x-databricks-cluster-id=0101"
 

@@ -14,6 +14,8 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import Node, Pipeline
 
 from review_sentiment import hooks
+from review_sentiment.datasets.review_table import ReviewTableDataset
+from review_sentiment.spark import ProjectSpark, SparkConfigError
 from tests.test_end_to_end import BIN
 from tests.test_mlflow_runs import project_with_inputs
 
@@ -57,13 +59,42 @@ def test_spark_starts_only_for_a_pipeline_with_a_spark_dataset(monkeypatch, tmp_
     from kedro_datasets.spark import SparkDataset
 
     started = []
-    monkeypatch.setattr(hooks, "start_spark", started.append)
+    monkeypatch.setattr(ProjectSpark, "session", lambda self: started.append(self.conf))
     lines = SparkDataset(filepath=str(tmp_path / "lines"), file_format="text") if spark_input else MemoryDataset()
     catalog = DataCatalog({"lines": lines, "counted": MemoryDataset()})
     pipeline = Pipeline([Node(func=len, inputs="lines", outputs="counted", name="count_lines")])
     spark_hooks = hooks.SparkHooks()
-    spark_hooks._spark_conf = {"spark.master": "local[1]"}
+    spark_hooks.spark = ProjectSpark({"spark.master": "local[1]"})
 
     spark_hooks.before_pipeline_run(pipeline=pipeline, catalog=catalog)
 
     assert started == ([{"spark.master": "local[1]"}] if starts else [])
+
+
+def test_the_hooks_hand_the_project_spark_to_the_catalog_and_to_datasets_that_read_with_it(tmp_path):
+    spark_hooks = hooks.SparkHooks()
+    spark_hooks.spark = ProjectSpark({"spark.master": "local[1]"})
+    sample = ReviewTableDataset(filepath=str(tmp_path / "review_sample.csv"))
+    catalog = DataCatalog({"review_sample": sample, "manifest": MemoryDataset()})
+    pipeline = Pipeline([Node(func=len, inputs=["review_sample", "spark"], outputs="manifest", name="count")])
+
+    spark_hooks.after_catalog_created(catalog=catalog)
+    spark_hooks.before_pipeline_run(pipeline=pipeline, catalog=catalog)
+
+    assert catalog.load("spark") is spark_hooks.spark
+    assert sample._spark is spark_hooks.spark
+
+
+def test_without_a_kedro_context_the_session_running_in_the_process_is_used(spark):
+    assert ProjectSpark().session() is spark
+    assert ProjectSpark({"spark.master": "local[7]"}).session() is spark  # one session a process
+
+
+def test_without_settings_or_a_running_session_there_is_no_spark(monkeypatch):
+    from pyspark.sql import SparkSession
+
+    monkeypatch.setattr(SparkSession, "getActiveSession", classmethod(lambda cls: None))
+    monkeypatch.setattr(SparkSession, "_instantiatedSession", None, raising=False)
+
+    with pytest.raises(SparkConfigError, match="no Spark settings: run through Kedro"):
+        ProjectSpark().session()

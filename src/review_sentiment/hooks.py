@@ -1,4 +1,5 @@
-"""Project hooks: a Spark session only for pipelines that read Spark datasets, an MLflow run only
+"""Project hooks: the project's Spark session as an object the catalog and the datasets get,
+started only for pipelines that read Spark datasets or nodes that ask for it, an MLflow run only
 for pipelines that log to MLflow, source names on loaded tables so errors point at the real file,
 and no temporary file of a killed run left behind. Nothing heavy is imported here: each hook
 imports what it needs when a run needs it."""
@@ -14,148 +15,47 @@ from kedro.framework.hooks import hook_impl
 from kedro.io import DataCatalog
 from kedro.pipeline import Node, Pipeline
 
-from review_sentiment.progress import step
+from review_sentiment.spark import SPARK_DATASET, ProjectSpark, UsesProjectSpark
 
 logger = logging.getLogger(__name__)
 
 
 class SparkHooks:
-    """Starts the Spark session from `conf/*/spark.yml`, lazily.
+    """Makes the project's `ProjectSpark` from `conf/*/spark.yml` and hands it out: to the catalog
+    as the dataset `spark` (nodes that may use Spark take it as an input) and, before a run, to
+    the run's datasets that read with Spark (`UsesProjectSpark`).
 
     Kedro's pyspark starter starts Spark in `after_context_created`, which costs every command
     (even `kedro viz build`) a JVM start; here only a run whose pipeline has a Spark dataset
-    (a `kedro_datasets.spark` class or a subclass, such as `ObjectStoreTextDataset`) pays it.
+    (a `kedro_datasets.spark` class or a subclass, such as `ObjectStoreTextDataset`) starts it
+    before the first node; the others start it if a node or dataset asks.
     """
 
     def __init__(self) -> None:
-        self._spark_conf: dict[str, Any] = {}
+        self.spark: ProjectSpark | None = None
 
     @hook_impl
     def after_context_created(self, context) -> None:
-        global _PROJECT_SPARK_CONF
-        self._spark_conf = dict(context.config_loader["spark"])
-        _PROJECT_SPARK_CONF = self._spark_conf
+        self.spark = ProjectSpark(context.config_loader["spark"])
+
+    @hook_impl
+    def after_catalog_created(self, catalog: DataCatalog) -> None:
+        if self.spark is not None:
+            from kedro.io import MemoryDataset
+
+            # "assign": the nodes get this object, not a copy of it.
+            catalog[SPARK_DATASET] = MemoryDataset(self.spark, copy_mode="assign")
 
     @hook_impl
     def before_pipeline_run(self, pipeline: Pipeline, catalog: DataCatalog) -> None:
-        names = _catalog_names(pipeline, catalog)
-        if any(_is_from(catalog.get(name), "kedro_datasets.spark") for name in names):
-            with step(f"starting Spark ({spark_location(self._spark_conf)})", logger=logger):
-                start_spark(self._spark_conf)
-
-
-# Spark's JVM log at WARN, one line per record (see the file).
-LOG4J2_PROPERTIES = Path(__file__).with_name("log4j2.properties")
-# What a Spark Connect client may set: SQL session settings. The rest (master, app name, driver
-# memory and JVM options, UI, Hadoop) is the server's, fixed when it started.
-CONNECT_SETTINGS_PREFIX = "spark.sql."
-
-
-class SparkConfigError(ValueError):
-    """`spark.yml` names no place to run Spark (e.g. `--env cluster` without its variables)."""
-
-
-# The settings of the project's session (conf/<env>/spark.yml), recorded by SparkHooks when a
-# Kedro context is created, for code that needs Spark only sometimes (`project_spark`).
-_PROJECT_SPARK_CONF: dict[str, Any] | None = None
-
-
-def project_spark_conf() -> dict[str, Any] | None:
-    """The project's Spark settings, or None outside a Kedro context (a bare script or test)."""
-    return _PROJECT_SPARK_CONF
-
-
-def project_spark():
-    """The project's Spark session, started on first use from `conf/*/spark.yml` (the one
-    `SparkHooks` starts; never a second one). Outside a Kedro context, the running session.
-
-    Raises:
-        SparkConfigError: no Kedro context and no session running.
-    """
-    from pyspark.sql import SparkSession
-
-    # The running one, if any (a test's, a notebook's): getOrCreate would apply no settings.
-    session = SparkSession.getActiveSession() or getattr(SparkSession, "_instantiatedSession", None)
-    if session is not None:
-        return session
-    if _PROJECT_SPARK_CONF is None:
-        raise SparkConfigError(
-            "no Spark settings: run through Kedro (conf/*/spark.yml) or start a session first"
-        )
-    with step(f"starting Spark ({spark_location(_PROJECT_SPARK_CONF)})", logger=logger):
-        return start_spark(_PROJECT_SPARK_CONF)
-
-
-def spark_is_remote(spark_conf: dict[str, Any] | None) -> bool:
-    """Whether the settings put Spark on a cluster (a Connect endpoint, or a master that is not
-    `local[...]`) rather than in this process."""
-    conf = spark_conf or {}
-    master = str(conf.get("spark.master") or "local")
-    return remote_url(conf) is not None or not master.startswith("local")
-
-
-def remote_url(spark_conf: dict[str, Any]) -> str | None:
-    """The Spark Connect endpoint (`sc://host:port/;params`) the settings point at, or None for a
-    classic session: `spark.remote`, or a `spark.master` that is an `sc://` URL, or else the
-    `SPARK_REMOTE` variable, which PySpark itself obeys whatever the settings say."""
-    remote = spark_conf.get("spark.remote")
-    master = spark_conf.get("spark.master")
-    if not remote and isinstance(master, str) and master.startswith("sc://"):
-        remote = master
-    return remote or os.environ.get("SPARK_REMOTE") or None
-
-
-def spark_location(spark_conf: dict[str, Any]) -> str:
-    """Where the session runs, for the log: the master, or the Connect endpoint without its
-    parameters (a Databricks URL carries its token there)."""
-    remote = remote_url(spark_conf)
-    if remote:
-        return f"Spark Connect {remote.split('/;', 1)[0].split(';', 1)[0]}"
-    return str(spark_conf.get("spark.master") or "no master set")
-
-
-def start_spark(spark_conf: dict[str, Any]):
-    """Gets or creates the session; the settings only take effect if none is running yet.
-
-    A classic session (`spark.master`: `local[*]`, `spark://host:7077`, `yarn`) gets every
-    setting, and its driver logs through `log4j2.properties`. A Spark Connect session
-    (`spark.remote`, or an `sc://` master) gets only the `spark.sql.*` settings: the rest belongs
-    to the server.
-    """
-    # Without this Spark warns that the host name resolves to a loopback address.
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    from pyspark.sql import SparkSession
-
-    conf = {key: value for key, value in spark_conf.items() if value is not None}
-    remote = remote_url(conf)
-    if remote:
-        # Datasets get the session with `SparkSession.builder.getOrCreate()`, which connects
-        # to SPARK_REMOTE (kedro-datasets' SparkDataset does so).
-        os.environ["SPARK_REMOTE"] = remote
-        settings = {k: v for k, v in conf.items() if k.startswith(CONNECT_SETTINGS_PREFIX)}
-        skipped = sorted(set(conf) - set(settings) - {"spark.remote"})
-        if skipped:
-            logger.debug("Spark Connect: left to the server: %s", ", ".join(skipped))
-        builder = SparkSession.builder.remote(remote)
-        for key, value in settings.items():
-            builder = builder.config(key, str(value).lower() if isinstance(value, bool) else value)
-        return builder.getOrCreate()
-    if not conf.get("spark.master"):
-        raise SparkConfigError(
-            "spark.yml sets no spark.master: set SPARK_MASTER (spark://host:7077, yarn, local[*]) "
-            "or SPARK_REMOTE (Spark Connect, sc://host:15002) for kedro run --env cluster"
-        )
-    java_options = conf.get("spark.driver.extraJavaOptions", "")
-    if "log4j2.configurationFile" not in java_options:
-        conf["spark.driver.extraJavaOptions"] = (
-            f"{java_options} -Dlog4j2.configurationFile={LOG4J2_PROPERTIES.as_uri()}".strip()
-        )
-    builder = SparkSession.builder.appName(conf.pop("spark.app.name", "review-sentiment"))
-    for key, value in conf.items():
-        builder = builder.config(key, value)
-    spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("WARN")
-    return spark
+        if self.spark is None:
+            return
+        datasets = [catalog.get(name) for name in _catalog_names(pipeline, catalog)]
+        for dataset in datasets:
+            if isinstance(dataset, UsesProjectSpark):
+                dataset.use_spark(self.spark)
+        if any(_is_from(dataset, "kedro_datasets.spark") for dataset in datasets):
+            self.spark.session()
 
 
 # Nodes that call MLflow themselves (not through a catalog dataset) and need the run: tag them.

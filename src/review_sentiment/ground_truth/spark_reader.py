@@ -11,15 +11,13 @@ stop at the first one or set them all aside.
 
 from __future__ import annotations
 
-import pickle
-import threading
+import sys
 from collections.abc import Callable
 from dataclasses import fields
 from functools import partial
 from typing import Literal
 from urllib.parse import unquote
 
-from pyspark import cloudpickle
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
@@ -37,6 +35,7 @@ from review_sentiment.ground_truth.records import (
     parse_labeled_line,
     source_sha1,
 )
+from review_sentiment.spark import ShippedByValue
 
 RECORD_FIELDS = [field.name for field in fields(LabeledRecord)]
 # One row per line: where it is, the record's fields (null if the line is bad), the item's
@@ -48,8 +47,6 @@ PARSED_SCHEMA = (
     "problem string, text string, blank boolean"
 )
 UNDECODABLE_SCHEMA = "array<struct<file: string, line: long, encoding_problem: string>>"
-# Registering for pickling by value is process-wide: one function is pickled at a time.
-_BY_VALUE = threading.Lock()
 
 
 def display_path(uri: str, *, encoded: bool = True) -> str:
@@ -206,36 +203,8 @@ def _struct_of(ddl: str) -> str:
 
 
 def _python_udf(func: Callable, name: str, return_type: str):
-    """A Python UDF of `func`, shipped with this package's code (`_ShippedByValue`) and without
-    Arrow: pickled rows need nothing on the executors' Python but the standard library."""
-    return F.udf(_ShippedByValue(func, name), returnType=return_type, useArrow=False)
-
-
-class _ShippedByValue:
-    """A function for the executors that pickles with this package's code inside it.
-
-    Executors may run a Python without this project installed (locally the `python3` on PATH,
-    on a cluster whatever its image has, on a Spark Connect server the server's). The format's
-    checks need only the standard library, so the functions of this package travel with each
-    task instead of being imported there. A classic session pickles a UDF when the DataFrame is
-    built, Spark Connect each time it sends a plan: whenever that happens, this object pickles
-    as the function pickled by value, so no registration has to outlive the call.
-    """
-
-    def __init__(self, func: Callable, name: str) -> None:
-        self._func = func
-        self.__name__ = name  # Spark names the UDF after it
-
-    def __call__(self, *args):
-        return self._func(*args)
-
-    def __reduce__(self) -> tuple[Callable, tuple[bytes]]:
-        import review_sentiment.ground_truth as package
-
-        with _BY_VALUE:
-            cloudpickle.register_pickle_by_value(package)
-            try:
-                payload = cloudpickle.dumps(self._func)
-            finally:
-                cloudpickle.unregister_pickle_by_value(package)
-        return pickle.loads, (payload,)
+    """A Python UDF of `func`, shipped with this package's code (`ShippedByValue`: the format's
+    checks need only the standard library) and without Arrow: pickled rows need nothing on the
+    executors' Python but the standard library."""
+    package = sys.modules[__package__]
+    return F.udf(ShippedByValue(func, name, (package,)), returnType=return_type, useArrow=False)

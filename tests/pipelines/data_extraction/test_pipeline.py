@@ -14,6 +14,7 @@ from review_sentiment.ground_truth.records import item_key
 from review_sentiment.params import ExtractionParams, LabelingParams
 from review_sentiment.pipelines import data_extraction, labeling
 from review_sentiment.pipelines.data_extraction.raw_file import RawFile, RawFileDataset
+from review_sentiment.spark import ProjectSpark
 from tests.conftest import PROJECT
 
 LABELS = ["positive", "negative", "neutral"]
@@ -24,6 +25,7 @@ def test_raw_reviews_become_a_labeled_manifest_on_disk(raw_reviews, tmp_path, la
     catalog = DataCatalog(
         {
             "raw_reviews": MemoryDataset(tsv, copy_mode="assign"),
+            "spark": MemoryDataset(ProjectSpark(), copy_mode="assign"),
             "params:data_extraction": MemoryDataset(
                 ExtractionParams(labels=LABELS, sample_size=3, seed=0)
             ),
@@ -61,6 +63,7 @@ def test_the_bundled_sample_becomes_an_input_manifest_of_distinct_reviews(tmp_pa
     catalog = DataCatalog(
         {
             "raw_reviews": RawFileDataset(filepath=str(bundled_default())),
+            "spark": MemoryDataset(ProjectSpark(), copy_mode="assign"),
             "params:data_extraction": MemoryDataset(ExtractionParams(labels=LABELS)),
             "input_manifest": manifest,
         }

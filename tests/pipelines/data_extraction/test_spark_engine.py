@@ -27,6 +27,7 @@ from review_sentiment.pipelines.data_extraction.nodes import (
     select_review_fields,
 )
 from review_sentiment.pipelines.data_extraction.raw_file import RawFile, RawFileDataset
+from review_sentiment.spark import ProjectSpark
 from tests.conftest import PROJECT, shared_data
 
 LABELS = ["positive", "negative", "neutral"]
@@ -44,6 +45,7 @@ def extract(raw_path, tmp_path, engine: str, **settings) -> tuple[bytes, dict, p
     catalog = DataCatalog(
         {
             "raw_reviews": RawFileDataset(filepath=str(raw_path)),
+            "spark": MemoryDataset(ProjectSpark(), copy_mode="assign"),
             "params:data_extraction": MemoryDataset(params(engine=engine, **settings)),
             "review_sample": ReviewTableDataset(filepath=str(folder / "review_sample.csv")),
             "input_manifest": InputManifestDataset(filepath=str(folder / "input.manifest")),

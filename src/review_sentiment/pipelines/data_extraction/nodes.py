@@ -25,10 +25,10 @@ from review_sentiment.params.pipelines import SEPARATORS
 from review_sentiment.pipelines.data_extraction.errors import ReviewDataError
 from review_sentiment.pipelines.data_extraction.raw_file import RawFile
 from review_sentiment.pipelines.data_extraction.schemas import KNOWN_SCHEMAS, recognise_schema
+from review_sentiment.reviews import REVIEW_COLUMNS
+from review_sentiment.spark import ProjectSpark
 
 logger = logging.getLogger(__name__)
-
-REVIEW_COLUMNS = ["review_id", "text", "star_rating", "product_category"]
 
 _LINE_BREAK = re.compile(r"<br\s*/?>", flags=re.IGNORECASE)
 _TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
@@ -65,26 +65,29 @@ def _columns(table) -> list[str]:
     return [column for column in table.columns if column != ORDER]
 
 
-def choose_engine(raw: RawFile, params: ExtractionParams) -> tuple[str, str]:
+def choose_engine(
+    raw: RawFile, params: ExtractionParams, spark: ProjectSpark | None = None
+) -> tuple[str, str]:
     """`pandas` or `spark` for this file, and why (for the log): `data_extraction.engine`, or
-    with `auto` Spark when the project's session is a cluster's or the file is at least
-    `spark_from_mb` as stored, else pandas (no JVM started for a small file)."""
+    with `auto` Spark when the project's session (`spark`) is a cluster's or the file is at
+    least `spark_from_mb` as stored, else pandas (no JVM started for a small file)."""
     if params.engine != "auto":
         return params.engine, "data_extraction.engine"
-    from review_sentiment.hooks import project_spark_conf, spark_is_remote, spark_location
-
-    conf = project_spark_conf()
-    if conf is not None and spark_is_remote(conf):
-        return "spark", f"engine auto: the Spark session is a cluster's ({spark_location(conf)})"
+    if spark is not None and spark.conf is not None and spark.is_remote:
+        return "spark", f"engine auto: the Spark session is a cluster's ({spark.location})"
     megabytes = raw.size / 1e6
     if megabytes >= params.spark_from_mb:
         return "spark", f"engine auto: {megabytes:,.0f} MB >= spark_from_mb {params.spark_from_mb:g}"
     return "pandas", f"engine auto: {megabytes:,.1f} MB < spark_from_mb {params.spark_from_mb:g}"
 
 
-def parse_raw_reviews(raw_reviews: RawFile, params: ExtractionParams):
+def parse_raw_reviews(
+    raw_reviews: RawFile, params: ExtractionParams, spark: ProjectSpark | None = None
+):
     """The raw file as a table of text columns, empty fields as "" (ids and texts as written):
     a pandas DataFrame, or a Spark one (`choose_engine`) that the next nodes take as it is.
+    Spark is `spark`'s session (the project's, started on first use), or without it the
+    session running in the process.
 
     The separator is `params.separator`, else the file name's (.tsv tab, .csv comma, compressed
     or not), else whichever of tab and comma splits the header into more columns. Compression
@@ -95,7 +98,7 @@ def parse_raw_reviews(raw_reviews: RawFile, params: ExtractionParams):
         ReviewDataError: the file cannot be read as a table that way (naming the file and the
             setting to change).
     """
-    engine, why = choose_engine(raw_reviews, params)
+    engine, why = choose_engine(raw_reviews, params, spark)
     compression = _compression(raw_reviews)
     parquet = _is_parquet(raw_reviews, compression)
     if parquet:
@@ -104,7 +107,8 @@ def parse_raw_reviews(raw_reviews: RawFile, params: ExtractionParams):
         separator, chosen_by = _separator(raw_reviews, params.separator, compression)
         shown = _SEPARATOR_NAMES.get(separator, repr(separator))
     if engine == "spark":
-        return _parse_with_spark(raw_reviews, separator, compression, parquet, why)
+        session = (spark or ProjectSpark()).session()
+        return _parse_with_spark(session, raw_reviews, separator, compression, parquet, why)
     try:
         if parquet:
             table = _read_parquet(raw_reviews)
@@ -147,14 +151,13 @@ def _read_parquet(raw: RawFile) -> pd.DataFrame:
     )
 
 
-def _parse_with_spark(
-    raw: RawFile, separator: str | None, compression: str | None, parquet: bool, why: str
+def _parse_with_spark(  # noqa: PLR0913
+    session, raw: RawFile, separator: str | None, compression: str | None, parquet: bool, why: str
 ):
-    from review_sentiment.hooks import project_spark
     from review_sentiment.pipelines.data_extraction import spark_engine
 
     table = spark_engine.read_raw_table(
-        project_spark(), raw, source=f"{raw.path} (dataset raw_reviews)", separator=separator,
+        session, raw, source=f"{raw.path} (dataset raw_reviews)", separator=separator,
         compression=compression, parquet=parquet,
     )  # fmt: skip
     shown = "Parquet" if parquet else f"{_SEPARATOR_NAMES.get(separator, repr(separator))}-separated"

@@ -19,7 +19,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 func=parse_raw_reviews,
-                inputs=["raw_reviews", "params:data_extraction"],
+                inputs=["raw_reviews", "params:data_extraction", "spark"],
                 outputs="raw_review_table",
                 name="parse_raw_reviews",
             ),

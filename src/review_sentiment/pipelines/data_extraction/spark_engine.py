@@ -19,15 +19,14 @@ import html
 import logging
 import lzma
 import os
-import pickle
 import shutil
+import sys
 import tempfile
 import threading
 import zipfile
 from pathlib import Path, PurePosixPath
 from typing import IO
 
-from pyspark import cloudpickle
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.storagelevel import StorageLevel
@@ -37,11 +36,12 @@ from review_sentiment.ground_truth.records import LineProblem, parse_input_line
 from review_sentiment.params import ColumnMapping, ExtractionParams
 from review_sentiment.pipelines.data_extraction.errors import ReviewDataError
 from review_sentiment.pipelines.data_extraction.raw_file import RawFile
+from review_sentiment.reviews import REVIEW_COLUMNS
+from review_sentiment.spark import ShippedByValue
 
 logger = logging.getLogger(__name__)
 
 ORDER = "_order"
-REVIEW_COLUMNS = ["review_id", "text", "star_rating", "product_category"]
 # What Spark's file sources decompress by the file's name; anything else is copied to a local
 # temporary file, decompressed on the way.
 SPARK_COMPRESSIONS = {None: "", "gzip": ".gz", "bz2": ".bz2"}
@@ -375,8 +375,13 @@ def manifest_lines(reviews: DataFrame) -> DataFrame:
     """
     from review_sentiment.ground_truth.manifest import ManifestError
 
+    import review_sentiment.ground_truth
+
+    # With this module and the format's checks inside: the executors need only the standard
+    # library, not this project.
+    shipped = (review_sentiment.ground_truth, sys.modules[__name__])
     build = F.udf(
-        _ShippedByValue(_manifest_line, "build_manifest_line"),
+        ShippedByValue(_manifest_line, "build_manifest_line", shipped),
         returnType="struct<value: string, problem: string, review_id: string>",
         useArrow=False,
     )
@@ -409,36 +414,3 @@ def _manifest_line(
     except LineProblem as problem:
         return None, str(problem), str(line.get("review_id", ""))
     return json_line(line), None, ""
-
-
-# Pickling by value is process-wide: one function is pickled at a time.
-_BY_VALUE = threading.Lock()
-
-
-class _ShippedByValue:
-    """`ground_truth.spark_reader._ShippedByValue` for a function of this module: it travels with
-    each task together with `review_sentiment.ground_truth`, so the executors' Python needs only
-    the standard library, not this project."""
-
-    def __init__(self, func, name: str) -> None:
-        self._func = func
-        self.__name__ = name
-
-    def __call__(self, *args):
-        return self._func(*args)
-
-    def __reduce__(self):
-        import sys
-
-        import review_sentiment.ground_truth as package
-
-        module = sys.modules[__name__]
-        with _BY_VALUE:
-            cloudpickle.register_pickle_by_value(package)
-            cloudpickle.register_pickle_by_value(module)
-            try:
-                payload = cloudpickle.dumps(self._func)
-            finally:
-                cloudpickle.unregister_pickle_by_value(module)
-                cloudpickle.unregister_pickle_by_value(package)
-        return pickle.loads, (payload,)
