@@ -27,7 +27,7 @@ def _one_line_errors() -> tuple[type[Exception], ...]:
     # Imported once something failed: `kedro --help` should not pay for pandas.
     from review_sentiment.files import CorruptFileError
     from review_sentiment.ground_truth.manifest import ManifestError
-    from review_sentiment.pipelines.data_extraction.errors import ReviewDataError
+    from review_sentiment.reviews.errors import ReviewDataError
 
     return (ReviewDataError, CorruptFileError, ManifestError)
 

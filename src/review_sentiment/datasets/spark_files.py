@@ -66,7 +66,7 @@ def _csv_line(values: list[str]) -> bytes:
 
 def _spark_output(rows: Any, kind: str) -> Iterator[bytes]:
     """The file's bytes after its header, in chunks."""
-    from review_sentiment.pipelines.data_extraction.spark_engine import is_cluster
+    from review_sentiment.reviews.spark_engine import is_cluster
 
     spark = rows.sparkSession
     if is_cluster(spark):

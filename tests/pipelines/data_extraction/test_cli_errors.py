@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from kedro.io import DatasetError
 
 from review_sentiment.cli import _data_errors_as_one_line, cli
-from review_sentiment.pipelines.data_extraction.errors import ReviewDataError
+from review_sentiment.reviews.errors import ReviewDataError
 from tests.conftest import PROJECT
 
 BIN = Path(sys.executable).parent

@@ -7,6 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from review_sentiment.datasets import ManifestDataset, ManifestError
+from review_sentiment.datasets.raw_file import RawFile
 from review_sentiment.ground_truth.limits import MAX_ATTRIBUTE_CHARS
 from review_sentiment.ground_truth.records import item_key, source_sha1
 from review_sentiment.params import ColumnMapping, ExtractionParams
@@ -22,7 +23,6 @@ from review_sentiment.pipelines.data_extraction.nodes import (
     select_review_fields,
     truncate_text,
 )
-from review_sentiment.pipelines.data_extraction.raw_file import RawFile
 
 LABELS = ["positive", "negative", "neutral"]
 

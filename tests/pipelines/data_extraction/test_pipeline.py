@@ -10,10 +10,10 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
 from review_sentiment.datasets import LabelStoreDataset, ManifestDataset
+from review_sentiment.datasets.raw_file import RawFile, RawFileDataset
 from review_sentiment.ground_truth.records import item_key
 from review_sentiment.params import ExtractionParams, LabelingParams
 from review_sentiment.pipelines import data_extraction, labeling
-from review_sentiment.pipelines.data_extraction.raw_file import RawFile, RawFileDataset
 from review_sentiment.spark import ProjectSpark
 from tests.conftest import PROJECT
 

@@ -8,10 +8,10 @@ import boto3
 import pytest
 from kedro.io import DataCatalog, DatasetError
 
+from review_sentiment.datasets.raw_file import RawFile, RawFileDataset
 from review_sentiment.datasets.s3_access import S3AccessError, check_s3_access
 from review_sentiment.params import ExtractionParams
 from review_sentiment.pipelines.data_extraction.nodes import ReviewDataError, parse_raw_reviews
-from review_sentiment.pipelines.data_extraction.raw_file import RawFile, RawFileDataset
 
 CSV = b"Id,Score,Summary,Text\n7,4,Tasty,Good tea\n"
 

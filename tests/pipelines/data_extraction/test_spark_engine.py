@@ -15,6 +15,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
 from review_sentiment.datasets.input_manifest import InputManifestDataset
+from review_sentiment.datasets.raw_file import RawFile, RawFileDataset
 from review_sentiment.datasets.review_table import ReviewTableDataset
 from review_sentiment.ground_truth.limits import MAX_ATTRIBUTE_CHARS
 from review_sentiment.params import ExtractionParams
@@ -26,7 +27,6 @@ from review_sentiment.pipelines.data_extraction.nodes import (
     sample_reviews,
     select_review_fields,
 )
-from review_sentiment.pipelines.data_extraction.raw_file import RawFile, RawFileDataset
 from review_sentiment.spark import ProjectSpark
 from tests.conftest import PROJECT, shared_data
 
@@ -250,7 +250,7 @@ def test_an_s3_raw_file_is_streamed_to_a_local_file_for_a_local_session(spark, s
 
 
 def test_a_cluster_session_needs_a_path_the_cluster_reads(s3_raw):
-    from review_sentiment.pipelines.data_extraction.spark_engine import _spark_location
+    from review_sentiment.reviews.spark_engine import _spark_location
 
     raw = s3_raw.load()
 

@@ -1,5 +1,5 @@
-"""data_extraction on Spark: the same steps as the pandas nodes (`nodes.py`), for raw files larger
-than memory or a cluster's session. Spark reads the raw file natively (CSV/TSV, gzip or bzip2,
+"""Reading and cleaning reviews on Spark: the same steps as on pandas (`reading`, `cleaning`,
+`manifest`), for raw files larger than memory or a cluster's session. Spark reads the raw file natively (CSV/TSV, gzip or bzip2,
 Parquet), cleans with Spark SQL functions (a Python UDF only for `html.unescape`, which Spark SQL
 lacks), de-duplicates keeping the first in file order, samples, and builds the manifest lines.
 
@@ -34,9 +34,9 @@ from pyspark.storagelevel import StorageLevel
 from review_sentiment.ground_truth.limits import MAX_ATTRIBUTE_CHARS, json_line
 from review_sentiment.ground_truth.records import LineProblem, parse_input_line
 from review_sentiment.params import ColumnMapping, ExtractionParams
-from review_sentiment.pipelines.data_extraction.errors import ReviewDataError
-from review_sentiment.pipelines.data_extraction.raw_file import RawFile
+from review_sentiment.datasets.raw_file import RawFile
 from review_sentiment.reviews import REVIEW_COLUMNS
+from review_sentiment.reviews.errors import ReviewDataError, one_line
 from review_sentiment.spark import ShippedByValue
 
 logger = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ DISK = StorageLevel.DISK_ONLY
 _WS = r"[\s\x{1c}-\x{1f}]"
 _LINE_BREAK = r"(?i)<br(?U)" + _WS + r"*/?>"
 _TAG = r"</?[a-zA-Z][^<>]*>"
-_WORD_BOUNDARY_WINDOW = 200  # nodes._WORD_BOUNDARY_WINDOW
+_WORD_BOUNDARY_WINDOW = 200  # cleaning._WORD_BOUNDARY_WINDOW
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -90,7 +90,7 @@ def read_raw_table(  # noqa: PLR0913
     except Exception as exc:  # AnalysisException, a JVM error reading a broken file
         raise ReviewDataError(
             f"{raw.path}: Spark cannot read it as a "
-            f"{'Parquet file' if parquet else 'table'}: {_one_line(exc)}"
+            f"{'Parquet file' if parquet else 'table'}: {one_line(exc)}"
         ) from exc
     names = [_pandas_name(name, index) for index, name in enumerate(columns)]
     texts = [
@@ -207,16 +207,11 @@ def _remove_copies() -> None:
         _COPIES.clear()
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).split("JVM stacktrace:")[0]
-    return " ".join(text.split())[:500] or type(exc).__name__
-
-
 # --- selecting ----------------------------------------------------------------------------------
 
 
 def select_fields(raw_table: DataFrame, mapping: ColumnMapping, local_parameters: str) -> DataFrame:
-    """`nodes.select_review_fields` on Spark: the same columns (plus `_order`), the same error
+    """`reading.select_review_fields` on Spark: the same columns (plus `_order`), the same error
     for the first bad star rating (one pass over the file, persisted for the next step)."""
     source = source_of(raw_table)
     review_id = _text(mapping.review_id)
@@ -266,7 +261,7 @@ def _join_headline(headline: Column, body: Column) -> Column:
 
 
 def clean_text_column(text: Column) -> Column:
-    """`nodes.clean_text` as Spark SQL: `<br>` and tags to spaces, whitespace collapsed and
+    """`cleaning.clean_text` as Spark SQL: `<br>` and tags to spaces, whitespace collapsed and
     stripped; HTML entities decoded by `html.unescape` in a Python UDF, between the two as there."""
     text = F.regexp_replace(text, _LINE_BREAK, " ")
     text = _unescape(text)
@@ -284,7 +279,7 @@ def _unescape(text: Column) -> Column:
 
 
 def truncate_column(text: Column, limit: int = MAX_ATTRIBUTE_CHARS) -> Column:
-    """`nodes.truncate_text` as Spark SQL: the first `limit` characters, cut at the last space
+    """`cleaning.truncate_text` as Spark SQL: the first `limit` characters, cut at the last space
     within the last 200 of them if there is one, trailing whitespace stripped."""
     cut = F.substring(text, 1, limit)
     tail = F.substring(cut, limit - _WORD_BOUNDARY_WINDOW + 1, _WORD_BOUNDARY_WINDOW)
@@ -296,7 +291,7 @@ def truncate_column(text: Column, limit: int = MAX_ATTRIBUTE_CHARS) -> Column:
 
 
 def clean(reviews: DataFrame, params: ExtractionParams) -> tuple[DataFrame, dict[str, int]]:
-    """`nodes.clean_reviews` on Spark: the same texts, drops and counts. Two passes: the cleaned
+    """`cleaning.clean_reviews` on Spark: the same texts, drops and counts. Two passes: the cleaned
     table (persisted) with its counts, then the de-duplicated one (persisted, counted)."""
     cleaned = (
         reviews.withColumn("text", clean_text_column(F.col("text")))
@@ -348,7 +343,7 @@ def clean(reviews: DataFrame, params: ExtractionParams) -> tuple[DataFrame, dict
 
 
 def sample(reviews: DataFrame, params: ExtractionParams) -> DataFrame:
-    """`nodes.sample_reviews` on Spark: exactly `sample_size` reviews, the same ones for the same
+    """`cleaning.sample_reviews` on Spark: exactly `sample_size` reviews, the same ones for the same
     seed and texts whatever the partitioning: those whose `xxhash64(seed, text)` is smallest, in
     that order (not the rows pandas' `sample` picks)."""
     if params.sample_size is None or params.sample_size >= reviews.count():
@@ -367,7 +362,7 @@ def sample(reviews: DataFrame, params: ExtractionParams) -> DataFrame:
 
 
 def manifest_lines(reviews: DataFrame) -> DataFrame:
-    """`nodes.build_input_manifest` on Spark: `_order` and `value`, each line's JSON text as
+    """`manifest.build_input_manifest` on Spark: `_order` and `value`, each line's JSON text as
     `ManifestDataset` writes it, checked by `parse_input_line` on the executors.
 
     Raises:
@@ -402,7 +397,7 @@ def manifest_lines(reviews: DataFrame) -> DataFrame:
 def _manifest_line(
     text: str, review_id: str, star_rating: int, product_category: str
 ) -> tuple[str | None, str | None, str]:
-    """Runs on the executors: one review to its manifest line, as `nodes.build_input_manifest`."""
+    """Runs on the executors: one review to its manifest line, as `manifest.build_input_manifest`."""
     line = {
         "source": text,
         **({"review_id": review_id} if review_id else {}),
