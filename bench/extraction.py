@@ -90,8 +90,8 @@ def measure_udfs(raw: Path, runs: int) -> dict:
     os.environ["PYSPARK_PYTHON"] = sys.executable  # a pandas_udf needs pandas and pyarrow there
     from pyspark.sql import functions as F
 
-    from review_sentiment.hooks import start_spark
-    from review_sentiment.pipelines.data_extraction import spark_engine
+    from review_sentiment.spark import start_spark
+    from review_sentiment.reviews import spark_engine
 
     spark = start_spark({"spark.master": "local[*]", "spark.driver.memory": "4g", "spark.ui.enabled": "false",
                          "spark.ui.showConsoleProgress": "false", "spark.sql.shuffle.partitions": "8"})  # fmt: skip

@@ -7,9 +7,9 @@ reviews each, title and text joined as data extraction joins headline and body; 
 5-fold stratified CV (shuffled, random_state 0) of
   (a) the original workflow's model: CountVectorizer bigrams + TfidfTransformer + SGDClassifier
       with scikit-learn's defaults (random_state 42, the project's seed), and
-  (b) what the project's model search picks when run on each fold's training part only,
-      through the project's own nodes (`search_models`, `fit_chosen_model`) with the shipped
-      conf/base parameters (search space, inner 5-fold CV run twice, choice rule).
+  (b) what `kedro run --pipelines model_search` picks when run on each fold's training part
+      only: the project's training pipeline itself (bench/one_pipeline.py) with the shipped
+      conf/base parameters (model_search's space, inner 5-fold CV run twice, choice rule).
 Prints and writes accuracy and macro-F1 per set (mean over the 5 folds), the Blitzer mean, b − a,
 what the search chose in each fold, and the search's wall seconds per fold.
 
@@ -70,7 +70,7 @@ _FIELD = {name: re.compile(rf"<{name}>\s*(.*?)\s*</{name}>", re.S) for name in (
 
 
 def read_blitzer(domain: str) -> pd.DataFrame:
-    from review_sentiment.pipelines.data_extraction.nodes import _join_headline
+    from review_sentiment.reviews.reading import join_headline
 
     rows = []
     for label in ("positive", "negative"):
@@ -82,7 +82,7 @@ def read_blitzer(domain: str) -> pd.DataFrame:
             title = _FIELD["title"].search(review)
             rows.append((title.group(1) if title else "", body.group(1), label))
     frame = pd.DataFrame(rows, columns=["title", "body", "label"])
-    text = _join_headline(frame["title"], frame["body"])
+    text = join_headline(frame["title"], frame["body"])
     return pd.DataFrame({"text": text, "label": frame["label"]})
 
 
@@ -92,17 +92,6 @@ def original_model():
     )
 
 
-def shipped_parameters():
-    """feature_engineering and training parameters as `kedro run` reads them from conf/base."""
-    from kedro.config import OmegaConfigLoader
-
-    from review_sentiment.params import FeatureParams, TrainingParams
-
-    loader = OmegaConfigLoader(str(PROJECT / "conf"), base_env="base", default_run_env="base")
-    parameters = loader["parameters"]
-    return FeatureParams(**parameters["feature_engineering"]), TrainingParams(**parameters["training"])
-
-
 def scores(truth, predicted) -> dict[str, float]:
     return {
         "accuracy": float(accuracy_score(truth, predicted)),
@@ -110,8 +99,8 @@ def scores(truth, predicted) -> dict[str, float]:
     }
 
 
-def measure(name: str, reviews: pd.DataFrame, features, training) -> dict:
-    from review_sentiment.pipelines.model_search.nodes import fit_chosen_model, search_models
+def measure(name: str, reviews: pd.DataFrame, features, training, search) -> dict:
+    import one_pipeline
 
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
     per_fold = []
@@ -120,9 +109,9 @@ def measure(name: str, reviews: pd.DataFrame, features, training) -> dict:
         held = reviews.iloc[held_out].reset_index(drop=True)
         original = original_model().fit(train_part["text"], train_part["label"])
         started = time.perf_counter()
-        search = search_models(train_part, features, training)
+        trained = one_pipeline.train(train_part, features, training, search)
         search_seconds = time.perf_counter() - started
-        model, selection, _ = fit_chosen_model(train_part, search, features, training)
+        model, selection = trained["best_model"], trained["model_selection"]
         fold = {
             "fold": number,
             "original": scores(held["label"], original.predict(held["text"])),
@@ -150,7 +139,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sets", default=",".join([*UCI, *BLITZER]))
     args = parser.parse_args()
-    features, training = shipped_parameters()
+    sys.path.insert(0, str(PROJECT / "bench"))
+    from one_pipeline import shipped_parameters
+
+    features, training, search = shipped_parameters(PROJECT)
     readers = {**{name: lambda n=name: read_uci(n) for name in UCI},
                **{name: lambda n=name: read_blitzer(n) for name in BLITZER}}  # fmt: skip
     started = time.perf_counter()
@@ -158,14 +150,15 @@ def main() -> None:
     for name in args.sets.split(","):
         reviews = readers[name]()
         print(f"{name}: {len(reviews)} reviews {reviews['label'].value_counts().to_dict()}", flush=True)
-        sets[name] = measure(name, reviews, features, training)
+        sets[name] = measure(name, reviews, features, training, search)
     blitzer = [name for name in BLITZER if name in sets]
     result = {
         "what": "5-fold stratified CV (shuffle, random_state 0): (a) CountVectorizer bigrams + "
         "TfidfTransformer + SGDClassifier defaults; (b) the model search's pick on each fold's "
-        "training part (conf/base search space and rule). Never tuned or chosen on these sets.",
+        "training part (the training pipeline with conf/base model_search space and rule). Never "
+        "tuned or chosen on these sets.",
         "machine": {"cores": os.cpu_count(), "python": platform.python_version(),
-                    "n_jobs": training.search.n_jobs},  # fmt: skip
+                    "n_jobs": search.n_jobs},  # fmt: skip
         "seconds": round(time.perf_counter() - started, 1),
         "sets": sets,
     }

@@ -52,7 +52,15 @@ PARTS = {
     "extraction": ("read_arrivals", "select_new_reviews", "build_refresh_input_manifest"),
     "labeling": ("label_new_reviews",),
     "label rounds": ("collect_refresh_labeled_set", "append_refresh_label_round"),
-    "training": ("freeze_test_set", "train_candidate"),
+    "training": (
+        "freeze_test_set", "refresh_training_split", "refresh.build_bigram_features",
+        "refresh.build_tfidf_features", "refresh.search_models", "refresh.report_model_search",
+        "refresh.log_candidate_runs", "refresh.bigram.fit_classifier", "refresh.tfidf.fit_classifier",
+        "refresh.build_bigram_model", "refresh.build_tfidf_model", "refresh.fit_chosen_model",
+        "refresh.bigram.evaluate_on_training_set", "refresh.bigram.evaluate_on_test_set",
+        "refresh.tfidf.evaluate_on_training_set", "refresh.tfidf.evaluate_on_test_set",
+        "refresh.evaluate_chosen_model", "describe_refresh_candidate",
+    ),
     "gate": ("decide_champion",),
     "deployment": ("redeploy_if_promoted",),
 }

@@ -53,11 +53,14 @@ PARTS = {
     "features": (
         "read_labeled_reviews", "split_reviews", "build_bigram_features", "build_tfidf_features",
     ),
-    "choice (CV)": ("bigram.cross_validate_classifier", "tfidf.cross_validate_classifier"),
-    "fits": ("bigram.fit_classifier", "tfidf.fit_classifier"),
+    "choice (CV)": ("search_models", "report_model_search", "log_candidate_runs"),
+    "fits": (
+        "bigram.fit_classifier", "tfidf.fit_classifier", "build_bigram_model", "build_tfidf_model",
+        "fit_chosen_model",
+    ),
     "scoring": (
         "bigram.evaluate_on_training_set", "bigram.evaluate_on_test_set",
-        "tfidf.evaluate_on_training_set", "tfidf.evaluate_on_test_set",
+        "tfidf.evaluate_on_training_set", "tfidf.evaluate_on_test_set", "evaluate_chosen_model",
     ),
     "registration": ("register_best_model",),
 }  # fmt: skip

@@ -10,8 +10,9 @@ positive, balanced, seed 0):
                                   texts like the UCI sentences
 
 For each set, 5-fold stratified CV (shuffled, seed 0). On each fold's training part the shipped
-search space is cross-validated by the project's own `cross_validate` (5 folds, 2 rounds), and
-every candidate is also fitted on the whole training part and scored on the held-out part. Each
+model_search space is cross-validated by the project's training pipeline itself (its
+`search_models` node, bench/one_pipeline.py: 5 folds, 2 rounds), and every candidate is also
+fitted on the whole training part and scored on the held-out part. Each
 rule then picks from the inner scores alone, and the held-out score of its pick is what it earns.
 Rules compared: the best mean; the shipped paired rule (noise 1 s.e. of the fold-by-fold
 shortfall, fewest coefficients), with 1 and 2 rounds of folds; the earlier rule (1 s.e. of the
@@ -51,7 +52,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 def review_set(name: str) -> pd.DataFrame:
     """One of SETS as text and label, balanced between the two classes."""
-    from review_sentiment.pipelines.data_extraction.nodes import _join_headline
+    from review_sentiment.reviews.reading import join_headline
 
     source = name.removesuffix("_sentences")
     if source in AMAZON:
@@ -69,7 +70,7 @@ def review_set(name: str) -> pd.DataFrame:
         words = text.str.split().str.len()
         keep, per_class = (words >= 4) & (words <= 40), 500
     else:
-        text = _join_headline(headline.where(~headline.str.fullmatch(_STARS_HEADLINE), ""), body)
+        text = join_headline(headline.where(~headline.str.fullmatch(_STARS_HEADLINE), ""), body)
         keep, per_class = text.str.len() > 20, 1000
     frame = pd.DataFrame({"text": text, "label": label})[keep & (label != "")]
     frame = frame.drop_duplicates("text")
@@ -77,14 +78,20 @@ def review_set(name: str) -> pd.DataFrame:
     return pd.concat(balanced).sample(frac=1, random_state=0).reset_index(drop=True)
 
 
-def _outer_fold(number, texts, labels, train, held_out, candidates, specs, search):
+def _outer_fold(number, texts, labels, train, held_out, candidates, specs, parameters):
     """Inner CV scores of every candidate on the training part, and each one's held-out score."""
-    from review_sentiment.model_search.search import cross_validate, score_fold
+    sys.path.insert(0, str(PROJECT / "bench"))
+    import one_pipeline
 
-    inner = cross_validate(texts[train], labels[train], candidates, specs,
-                           folds=search.folds, seed=search.seed, repeats=2)  # fmt: skip
+    from review_sentiment.modeling.search import score_fold
+
+    features, training, search = parameters
+    rows = pd.DataFrame({"text": texts[train], "label": labels[train]})
+    # One process per outer fold already: the inner folds run in it.
+    inner_search = search.model_copy(update={"n_jobs": 1, "repeats": 2})
+    inner = one_pipeline.train(rows, features, training, inner_search, outputs=("model_search",))
     outer = score_fold(1, texts, labels, train, held_out, candidates, specs)
-    return number, inner, outer
+    return number, inner["model_search"].results, outer
 
 
 def earlier_rule(results, noise: float):
@@ -103,7 +110,7 @@ def first_round(results, folds: int):
 
 def rules(search):
     """name → function(inner results) → chosen candidate name."""
-    from review_sentiment.model_search.search import choose
+    from review_sentiment.modeling.search import choose
 
     shipped = search.noise_standard_errors
     one = lambda results: first_round(results, search.folds)  # noqa: E731 - a table of rules
@@ -122,14 +129,15 @@ def rules(search):
 
 def main() -> None:
     sys.path.insert(0, str(PROJECT / "bench"))
-    from holdout import shipped_parameters
+    from one_pipeline import shipped_parameters
 
-    from review_sentiment.model_search.space import expand_candidates, feature_set_specs
+    from review_sentiment.modeling.candidates import expand_candidates
+    from review_sentiment.modeling.features import feature_set_specs
 
-    features, training = shipped_parameters()
+    features, training, search = shipped_parameters(PROJECT)
     specs = feature_set_specs(features)
-    candidates = expand_candidates(training.search, training.classifier, specs)
-    table = rules(training.search)
+    candidates = expand_candidates(search, training.classifier, specs)
+    table = rules(search)
     started = time.perf_counter()
     per_set = {}
     for name in SETS:
@@ -137,7 +145,8 @@ def main() -> None:
         texts, labels = reviews["text"].to_numpy(object), reviews["label"].to_numpy(object)
         splits = StratifiedKFold(n_splits=5, shuffle=True, random_state=0).split(texts, labels)
         folds = Parallel(n_jobs=2)(
-            delayed(_outer_fold)(number, texts, labels, train, held_out, candidates, specs, training.search)
+            delayed(_outer_fold)(number, texts, labels, train, held_out, candidates, specs,
+                                 (features, training, search))
             for number, (train, held_out) in enumerate(splits)
         )
         earned = {rule: [] for rule in [*table, "best held-out pick in hindsight (ceiling)"]}

@@ -35,3 +35,14 @@ def mlflow_store(database: Path) -> Iterator[str]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def train_original_models_only(project: Path) -> None:
+    """Empties `training.search`'s space in the project copy's conf/base, so training chooses
+    between the original workflow's two models only (the two always in the space)."""
+    import yaml
+
+    path = project / "conf/base/parameters_training.yml"
+    parameters = yaml.safe_load(path.read_text())
+    parameters["training"]["search"].update(classifiers={}, candidates={})
+    path.write_text(yaml.safe_dump(parameters))

@@ -15,7 +15,7 @@ import pytest
 from review_sentiment.aws.sagemaker import SageMakerDeployer
 from review_sentiment.ground_truth.records import item_key
 from review_sentiment.params import SageMakerDeploymentParams
-from tests import mlflow_store
+from tests import mlflow_store, train_original_models_only
 from tests.aws.test_sagemaker import REGION, queue_answers, update_endpoint_handler  # noqa: F401
 from tests.test_aws_end_to_end import (  # noqa: F401
     PREFIX,
@@ -43,6 +43,7 @@ def test_three_refreshes_on_aws_keep_rounds_in_the_bucket_and_redeploy_only_on_c
     tmp_path, s3, bucket, moto_url, update_endpoint_handler  # noqa: F811
 ):
     project = copy_project(tmp_path / "project")
+    train_original_models_only(project)  # the seeded arrivals' setup (test_refresh_end_to_end)
     data_before = files_under(project / "data")
     s3_uri = f"s3://{bucket}/{PREFIX}"
     endpoint = f"review-sentiment-{uuid.uuid4().hex[:8]}"
@@ -114,7 +115,7 @@ def test_three_refreshes_on_aws_keep_rounds_in_the_bucket_and_redeploy_only_on_c
     assert not third["deployment"]["deployed"] and not third["decision"]["registered"]
     assert serving() == (status, version, config)
     said = [line for line in log.splitlines() if "Refresh: no new reviews in" in line]
-    assert len(said) == 2 and "refresh.nodes" in said[0] and "run_summary" in said[1]
+    assert len(said) == 2 and "refresh.summary" in said[0] and "run_summary" in said[1]
     assert said[0].endswith("(1,800 seen before): nothing labeled, trained or deployed")
     with mlflow_store(project / "mlruns.db"):
         registry = mlflow.MlflowClient()

@@ -94,14 +94,23 @@ def served(project, tracking_uri):
         yield server.url
 
 
-def test_training_runs_on_its_own_and_keeps_a_better_or_equal_champion(project, tracking_uri):
-    kedro(project, "run", "--pipelines", "training")
+def test_training_again_registers_nothing_until_something_changes(project, tracking_uri):
+    same = kedro(project, "run", "--pipelines", "training")
 
     client = mlflow.MlflowClient()
-    versions = client.search_model_versions("name='review-sentiment'")
-    # Same data, same seed: the new version is no better, so the champion stays at version 1.
-    assert len(versions) == 2
-    assert int(client.get_model_version_by_alias("review-sentiment", "champion").version) == 1
+    assert [int(v.version) for v in client.search_model_versions("name='review-sentiment'")] == [1]
+    assert (
+        "review-sentiment: no new version, the same training (rows, parameters and code) is v1; "
+        "champion stays v1"
+    ) in same.stdout + same.stderr
+
+    kedro(project, "run", "--pipelines", "training", "--params", "training.classifier.alpha=0.001")
+
+    versions = {int(v.version): float(v.tags["macro_f1"]) for v in client.search_model_versions("name='review-sentiment'")}
+    champion = int(client.get_model_version_by_alias("review-sentiment", "champion").version)
+    assert sorted(versions) == [1, 2]
+    # Version 2 becomes champion only if it scores higher on the same test set.
+    assert champion == (2 if versions[2] > versions[1] else 1)
 
 
 def test_a_single_node_runs_by_name(project):

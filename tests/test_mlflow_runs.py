@@ -80,21 +80,30 @@ def test_a_training_run_logs_each_model_and_split_under_its_own_keys(project):
 
     client = mlflow.MlflowClient()
     experiment = client.get_experiment_by_name("review_sentiment")
-    [run] = client.search_runs([experiment.experiment_id])
+    runs = client.search_runs([experiment.experiment_id])
+    [run] = [run for run in runs if "mlflow.parentRunId" not in run.data.tags]
     run_id = run.info.run_id
     prefixes = [f"{model}_{split}" for model in ("bigram", "tfidf") for split in ("train", "test")]
     names = ["accuracy", "macro_f1", "chance_macro_f1",
              *(f"{kind}_{label}" for kind in ("precision", "recall") for label in CLASSES)]  # fmt: skip
+    chosen = {f"chosen_test.{name}" for name in names} | {
+        f"chosen_test.average_precision_{label}" for label in CLASSES
+    }
     assert run.info.status == "FINISHED"
     assert mlflow.active_run() is None  # ended, not left on MLflow's stack once per node
     assert run.data.params["training.classifier.loss"] == "hinge"
     assert run.data.params["training.registered_model_name"] == "review-sentiment"
     # No autolog keys (`training_f1_score`), and every key logged exactly once.
-    cv = {f"{model}_cv.{name}" for model in ("bigram", "tfidf") for name in ("macro_f1", "macro_f1_std")}
-    assert set(run.data.metrics) == {f"{prefix}.{name}" for prefix in prefixes for name in names} | cv
+    cv = {f"{model}_cv.{name}" for model in ("bigram", "tfidf", "chosen")
+          for name in ("macro_f1", "macro_f1_std", "accuracy", "accuracy_std")} | {"chosen_cv.candidates"}  # fmt: skip
+    assert set(run.data.metrics) == {f"{prefix}.{name}" for prefix in prefixes for name in names} | cv | chosen
     assert {len(client.get_metric_history(run_id, key)) for key in run.data.metrics} == {1}
     artifacts = {artifact.path for artifact in client.list_artifacts(run_id)}
-    assert artifacts == {f"{prefix}_confusion_matrix.png" for prefix in prefixes} | {"model_selection.json"}
+    assert artifacts == {f"{prefix}_confusion_matrix.png" for prefix in [*prefixes, "chosen_test"]} | {
+        "model_selection.json", "model_search.json", "model_search_comparison.png", "chosen_test_pr_curves.png"
+    }
+    # One nested run per candidate of the space.
+    assert len(runs) - 1 == run.data.metrics["chosen_cv.candidates"] >= 3
     version = client.get_model_version("review-sentiment", "1")
     assert version.run_id == run_id
     assert mlflow.models.get_model_info("models:/review-sentiment/1").signature is not None
@@ -107,7 +116,8 @@ def test_a_failed_run_ends_its_mlflow_run_as_failed(project):
         kedro_run(project, pipeline_names=["training"])
 
     client = mlflow.MlflowClient()
-    [run] = client.search_runs([client.get_experiment_by_name("review_sentiment").experiment_id])
+    runs = client.search_runs([client.get_experiment_by_name("review_sentiment").experiment_id])
+    [run] = [run for run in runs if "mlflow.parentRunId" not in run.data.tags]
     assert run.info.status == "FAILED"
     assert mlflow.active_run() is None
 

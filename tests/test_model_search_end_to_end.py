@@ -1,5 +1,5 @@
 """`kedro run --pipelines model_search` as a user runs it, in a project copy whose split is already
-on disk: one parent MLflow run with a nested run per candidate of the shipped search space, the
+on disk (the training pipeline with the larger space of parameters_model_search.yml): one parent MLflow run with a nested run per candidate of the shipped search space, the
 comparison plot and per-class precision-recall curves as artifacts, and the chosen model
 registered and promoted."""
 
@@ -12,7 +12,7 @@ import mlflow
 import pytest
 
 from tests import mlflow_store
-from tests.model_search import star_labeled_reviews
+from tests.modeling import star_labeled_reviews
 from tests.test_aws_end_to_end import copy_project
 from tests.test_end_to_end import kedro
 
@@ -28,7 +28,7 @@ def project(tmp_path_factory):
              "test_reviews": reviews.iloc[320:].reset_index(drop=True)}  # fmt: skip
     for name, frame in split.items():
         (root / f"data/05_model_input/{name}.pkl").write_bytes(pickle.dumps(frame))
-    done = kedro(root, "run", "--pipelines", "model_search", "--params", "training.search.folds=3")
+    done = kedro(root, "run", "--pipelines", "model_search", "--params", "model_search.folds=3")
     with mlflow_store(root / "mlruns.db"):
         yield root, done.stdout + done.stderr
 
@@ -59,12 +59,12 @@ def test_the_parent_run_logs_the_comparison_the_per_class_view_and_the_model(pro
     artifacts = {artifact.path for artifact in client.list_artifacts(parent.info.run_id)}
     metrics = parent.data.metrics
 
-    assert {"model_search_comparison.png", "searched_test_pr_curves.png",
-            "searched_test_confusion_matrix.png", "model_search.json", "model_selection.json"} <= artifacts  # fmt: skip
+    assert {"model_search_comparison.png", "chosen_test_pr_curves.png",
+            "chosen_test_confusion_matrix.png", "model_search.json", "model_selection.json"} <= artifacts  # fmt: skip
     for name in CLASSES:
-        assert {f"searched_test.{kind}_{name}" for kind in ("precision", "recall", "average_precision")} <= set(metrics)
-    assert "searched_cv.macro_f1_mean" in metrics
+        assert {f"chosen_test.{kind}_{name}" for kind in ("precision", "recall", "average_precision")} <= set(metrics)
+    assert "chosen_cv.macro_f1" in metrics
     chosen = json.loads((root / "data/08_reporting/model_selection.json").read_text())["feature_set"]
     version = client.get_model_version_by_alias("review-sentiment", "champion")
     assert version.run_id == parent.info.run_id
-    assert f"Model search chose {chosen}" in output
+    assert f"Chose {chosen}" in output

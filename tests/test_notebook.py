@@ -112,18 +112,23 @@ def test_notebook_runs_top_to_bottom(project, tmp_path):
     categories = json.loads((project / "data/03_primary/label_categories.json").read_text())
     classes = set(label_classes(categories))
     compared = {(row["model"], row["split"]) for row in report["comparison"]}
-    assert compared == {(model, split) for model in FEATURE_SETS for split in SPLITS}
+    # The original two on both splits, and the chosen model scored once, on the test split.
+    assert compared == {(model, split) for model in FEATURE_SETS for split in SPLITS} | {("chosen", "test")}
     for row in report["comparison"]:
         assert 0 <= row["macro_f1"] <= 1 and 0 <= row["accuracy"] <= 1
     # The node functions called in the notebook give the scores the pipeline logged to MLflow.
     logged = {(row["model"], row["split"]): row["macro_f1"] for row in report["comparison"]}
+    assert {(row["model"], row["split"]) for row in report["in_memory"]} == {
+        (model, split) for model in FEATURE_SETS for split in SPLITS
+    }
     for row in report["in_memory"]:
         assert row["macro_f1"] == pytest.approx(logged[(row["model"], row["split"])])
     # The project's MLflow store (not one in notebooks/): the `kedro run` and the notebook's run.
     assert report["training_runs"] == 2
     assert not (project / NOTEBOOK.parent / "mlruns.db").exists()
-    # Same data, same seed: the notebook's version 2 is no better, so version 1 stays champion.
-    assert report["registration"]["version"] == 2
+    # Same data, parameters and code: the notebook's run registers nothing, version 1 stays.
+    assert report["registration"]["registered"] is False
+    assert report["registration"]["version"] == 1
     assert report["champion_version"] == report["registration"]["champion_version"] == 1
     assert len(report["predicted"]) == report["texts"] > 0
     assert set(report["predicted"]) <= classes

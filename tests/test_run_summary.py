@@ -41,13 +41,15 @@ def _summary(caplog) -> list[str]:
 
 def test_a_training_run_logs_the_decision_and_nothing_about_labels(caplog):
     caplog.set_level(logging.INFO, logger="review_sentiment.run_summary")
-    selection = {"feature_set": "bigram", "macro_f1": {"bigram": 0.51, "tfidf": 0.48}}
+    selection = {"feature_set": "tfidf_sublinear+lr", "cv_macro_f1": {"bigram+sgd": 0.5}}
 
     _run(
         RunSummaryHooks(),
         [
-            (_node("select_better_model", ["best_model", "model_selection"]), {},
+            (_node("fit_chosen_model", ["best_model", "model_selection"]), {},
              {"best_model": object(), "model_selection": selection}),
+            (_node("evaluate", ["bigram_test_metrics", "chosen_test_metrics"]), {},
+             {"bigram_test_metrics": {"macro_f1": 0.48}, "chosen_test_metrics": {"macro_f1": 0.51}}),
             (_node("register_best_model", ["model_registration"]),
              {"params:training": {"champion_alias": "champion"}},
              {"model_registration": REGISTERED_NOT_PROMOTED}),
@@ -55,8 +57,8 @@ def test_a_training_run_logs_the_decision_and_nothing_about_labels(caplog):
     )  # fmt: skip
 
     summary = _summary(caplog)
-    assert summary[0].startswith("Run summary: 2 nodes in ")
-    assert "  models: test macro-F1 bigram 0.510, tfidf 0.480; bigram chosen" in summary
+    assert summary[0].startswith("Run summary: 3 nodes in ")
+    assert "  models: test macro-F1 tfidf_sublinear+lr (chosen) 0.510, bigram 0.480" in summary
     assert (
         "  champion: review-sentiment v2 registered, not promoted: test macro-F1 0.510 ≤ "
         "champion v1 0.520 on the same test set"

@@ -11,6 +11,13 @@ def describe_decision(registration: Mapping[str, Any], alias: str) -> str:
     """What registration decided and why, from `Registration`'s fields (as in
     model_registration.json), e.g. `review-sentiment v2 registered, not promoted: test macro-F1
     0.510 ≤ champion v1 0.520 on the same test set`."""
+    if registration.get("registered") is False:
+        champion = registration.get("champion_version")
+        stays = f"{alias} stays v{champion}" if champion is not None else f"no {alias}"
+        return (
+            f"{registration['model_name']}: no new version, the same training (rows, parameters "
+            f"and code) is v{registration['version']}; {stays}"
+        )
     new = f"{registration['model_name']} v{registration['version']} registered"
     gate = registration.get("gate")
     if gate:  # the refresh's gate on the frozen test set (champion_gate)

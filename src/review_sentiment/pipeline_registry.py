@@ -5,8 +5,8 @@ from kedro.pipeline import Pipeline
 
 # Run on their own. `kedro run --pipelines refresh` labels only the new reviews of the arrivals
 # folder (into the same labeled set as the labeling pipeline) and keeps its own frozen test set;
-# `kedro run --pipelines model_search` cross-validates many candidates (minutes, not seconds)
-# on the split the plain run left.
+# `kedro run --pipelines model_search` trains with the larger space (minutes, not seconds) on
+# the split the plain run left.
 NOT_IN_DEFAULT = ("refresh", "model_search")
 
 

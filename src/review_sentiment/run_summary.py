@@ -28,6 +28,8 @@ _DICTS = {
     "model_registration", "deployment_smoke_test",
 }  # fmt: skip
 _TEST_METRICS_SUFFIX = "_test_metrics"
+# The chosen model's test metrics are `chosen_test_metrics` (pipelines/training).
+_CHOSEN = "chosen"
 _SLOWEST_SHOWN = 3
 
 
@@ -209,19 +211,26 @@ def _features(facts: Mapping[str, Any]) -> str:
 
 
 def _models(facts: Mapping[str, Any]) -> str:
+    """`models: test macro-F1 <chosen> 0.644 (chosen), tfidf 0.609, bigram 0.594`: the chosen
+    candidate and the original two on the test split."""
     selection = facts.get("model_selection") or {}
-    scores = selection.get("macro_f1") or {
+    chosen = selection.get("feature_set")
+    scores = {
         name.removesuffix(_TEST_METRICS_SUFFIX): score
         for name, score in facts.items()
         if name.endswith(_TEST_METRICS_SUFFIX)
     }
     if not scores:
         return ""
+    shown = {
+        (f"{chosen} (chosen)" if name == _CHOSEN and chosen else name): score
+        for name, score in scores.items()
+    }
     line = "models: test macro-F1 " + ", ".join(
-        f"{name} {score:.3f}" for name, score in sorted(scores.items(), key=lambda item: -item[1])
+        f"{name} {score:.3f}" for name, score in sorted(shown.items(), key=lambda item: -item[1])
     )
-    if selection.get("feature_set"):
-        line += f"; {selection['feature_set']} chosen"
+    if chosen and _CHOSEN not in scores:
+        line += f"; {chosen} chosen"
     return line
 
 

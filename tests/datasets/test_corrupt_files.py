@@ -88,7 +88,7 @@ def test_a_run_stops_on_a_cut_off_pickle_with_one_line(project):
     assert str(raised.value) == (
         f"{TRAINING_FILES['bigram_train_features']} is not a readable pickle (UnpicklingError: "
         "pickle data was truncated): delete it and run `kedro run --pipelines feature_engineering` "
-        "again to rebuild it"
+        "(or `--pipelines model_search`) again to rebuild it"
     )
 
 
@@ -105,7 +105,8 @@ def test_kedro_run_prints_the_one_line_and_no_traceback(project):
     assert "Traceback" not in done.stderr + done.stdout
     assert done.stderr.strip().splitlines()[-1] == (
         f"CorruptFileError: {TRAINING_FILES['bigram_train_features']} is empty (0 bytes): delete it "
-        "and run `kedro run --pipelines feature_engineering` again to rebuild it"
+        "and run `kedro run --pipelines feature_engineering` (or `--pipelines model_search`) again "
+        "to rebuild it"
     )
 
 

@@ -24,15 +24,25 @@ def _ordered(pair: tuple[int, int] | None, name: str) -> tuple[int, int] | None:
 
 class FeatureSetSpec(_Params):
     """One way to turn texts into features: word n-grams, char_wb n-grams, or a union of both
-    (each part weighted and normalised on its own), then a weighting.
+    (each part weighted and normalised on its own), then a weighting. The original workflow's
+    bigram counts and bigram TF-IDF are two of these (`modeling.features.original_feature_sets`).
 
-    weighting: counts (raw counts), tfidf (TF-IDF, L2-normalised), or nb (counts, or binary
-    with `binary`, scaled per class by the naive-Bayes log-count ratio fitted on the training
-    labels, Wang & Manning 2012; the classifier is then fitted one-vs-rest).
+    vectorizer: counts (a vocabulary learned from the training texts, pruned by min_df, max_df
+    and max_features; learned from a seeded sample of `vocabulary_sample_size` texts when set)
+    or hashing (each term hashed into one of `n_features` columns: nothing is learned, so the
+    model's size does not grow with the data). Unset, a feature set follows
+    `feature_engineering.vectorizer` and `n_features`: one switch bounds every feature set,
+    and with hashing its vocabulary pruning does not apply.
+
+    weighting: counts (raw counts), tfidf (TF-IDF, L2-normalised; a column no training text has
+    weighs nothing), or nb (counts, or binary with `binary`, scaled per class by the naive-Bayes
+    log-count ratio fitted on the training labels, Wang & Manning 2012; the classifier is then
+    fitted one-vs-rest).
     """
 
     word_ngrams: tuple[int, int] | None = (1, 2)
     char_ngrams: tuple[int, int] | None = None
+    vectorizer: Literal["counts", "hashing"] | None = None
     weighting: Literal["counts", "tfidf", "nb"] = "tfidf"
     sublinear_tf: bool = False
     binary: bool = False
@@ -40,9 +50,13 @@ class FeatureSetSpec(_Params):
     min_df: int | float = Field(default=1, gt=0)
     max_df: int | float = Field(default=1.0, gt=0)
     max_features: int | None = Field(default=None, ge=1)
+    vocabulary_sample_size: int | None = Field(default=None, ge=1)
+    n_features: int | None = Field(default=None, ge=2, le=2**31 - 1)
     lowercase: bool = True
     # The naive-Bayes ratio's smoothing (a pseudo-count per feature), for weighting nb.
     nb_alpha: float = Field(default=1.0, gt=0.0)
+    # Seeds the vocabulary sample.
+    seed: int = 42
 
     @model_validator(mode="after")
     def _some_ngrams(self) -> FeatureSetSpec:
@@ -50,6 +64,22 @@ class FeatureSetSpec(_Params):
         _ordered(self.char_ngrams, "char_ngrams")
         if self.word_ngrams is None and self.char_ngrams is None:
             raise ValueError("a feature set needs word_ngrams, char_ngrams or both")
+        return self
+
+    @model_validator(mode="after")
+    def _hashing_learns_no_vocabulary(self) -> FeatureSetSpec:
+        if self.vectorizer == "hashing":
+            pruning = [
+                name
+                for name, unset in (("min_df", 1), ("max_df", 1.0), ("max_features", None),
+                                    ("vocabulary_sample_size", None))
+                if getattr(self, name) != unset
+            ]  # fmt: skip
+            if pruning:
+                raise ValueError(
+                    f"{pruning[0]} prunes a learned vocabulary; vectorizer hashing learns none: "
+                    f"remove {pruning[0]} or use vectorizer counts"
+                )
         return self
 
 
@@ -81,18 +111,17 @@ class ClassifierSpec(_Params):
 
 
 class SearchParams(_Params):
-    """`training.search`: what `kedro run --pipelines model_search` cross-validates and how it
-    chooses. The test split never reaches it: every score comes from folds of the training
-    split."""
+    """A space of candidates and how training chooses among them: `training.search` (the default
+    run's) and `model_search` (the larger one of `kedro run --pipelines model_search`). The test
+    split never reaches it: every score comes from folds of the training split."""
 
     folds: int = Field(default=5, ge=2)
-    # The model search runs the k folds this many times, each with its own shuffle: more
-    # scores per candidate, so a choice less at the mercy of one split (training's choice
-    # between its two models runs them once).
-    repeats: int = Field(default=1, ge=1)
+    # The k folds run this many times, each with its own shuffle: more scores per candidate, so
+    # a choice less at the mercy of one split. No default: the two spaces differ.
+    repeats: int = Field(ge=1)
     seed: int = 0
     # Folds run in parallel processes (each fits every candidate on its fold): 1 or the cores.
-    n_jobs: int = Field(default=1, ge=1)
+    n_jobs: int = Field(default=2, ge=1)
     # The choice rule: a candidate is within noise of the best (highest mean CV macro-F1) when
     # its shortfall against the best, fold by fold on the same folds, averages at most this
     # many standard errors of that shortfall (paired: the folds' own difficulty cancels out);

@@ -98,7 +98,8 @@ class FeatureParams(_Params):
     vocabulary_sample_size: int | None = Field(default=None, ge=1)
     n_features: int = Field(default=2**20, ge=2, le=2**31 - 1)
     lowercase: bool = True
-    # More feature sets by name, for the model search (params/model_search.py).
+    # More feature sets by name, for the candidates of training.search and model_search
+    # (params/model_search.py).
     feature_sets: dict[str, FeatureSetSpec] = {}
 
     @model_validator(mode="after")
@@ -147,8 +148,9 @@ class TrainingParams(_Params):
     input_example_size: int = Field(default=3, ge=1)
     # The served model refuses empty or blank texts (HTTP 400) unless this is true.
     allow_empty_texts: bool = False
-    # What `kedro run --pipelines model_search` cross-validates (params/model_search.py).
-    search: SearchParams = SearchParams()
+    # The candidates training chooses from (params/model_search.py); the original two only unless
+    # the YAML declares more.
+    search: SearchParams = SearchParams(repeats=1)
 
 
 class DeploymentParams(_Params):

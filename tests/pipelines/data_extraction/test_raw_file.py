@@ -67,7 +67,7 @@ def test_s3_object_loads_through_a_catalog_entry_like_conf_aws(s3_credentials, b
     catalog = DataCatalog.from_config(
         {
             "raw_reviews": {
-                "type": "review_sentiment.pipelines.data_extraction.raw_file.RawFileDataset",
+                "type": "review_sentiment.datasets.raw_file.RawFileDataset",
                 "filepath": f"s3://{bucket}/{key}",
                 "credentials": "s3",
                 "fs_args": {"config_kwargs": {"retries": {"mode": "standard", "max_attempts": 10}}},

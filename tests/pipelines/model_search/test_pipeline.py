@@ -1,6 +1,7 @@
-"""The model_search pipeline as a slice run by Kedro's SequentialRunner in a real SQLite MLflow
-store: nested runs per candidate, the comparison plot, the chosen model scored per class on the
-test split and registered; and the test split never reaching the choice."""
+"""The model_search pipeline (the training pipeline with `params:model_search`'s space) after
+feature_engineering's feature nodes, as a slice run by Kedro's SequentialRunner in a real SQLite
+MLflow store: nested runs per candidate, the comparison plot, the chosen model scored per class
+on the test split and registered; and the test split never reaching the choice."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ import pytest
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
-from review_sentiment.model_search.tracking import METRICS
+from review_sentiment.modeling.tracking import METRICS
 from review_sentiment.params import FeatureParams, TrainingParams
+from review_sentiment.pipelines import training
 from review_sentiment.pipelines.model_search import create_pipeline
-from tests.model_search import star_labeled_reviews
+from tests.modeling import star_labeled_reviews
 from tests.pipelines.training.test_pipeline import KeptDataset
 from tests.serving import local_mlflow
 
@@ -24,7 +26,7 @@ FEATURES = FeatureParams(
 TRAINING = TrainingParams(
     registered_model_name="searched-slice",
     search={
-        "folds": 3,
+        "folds": 3, "repeats": 1,
         "classifiers": {"lr": {"kind": "logistic_regression", "params": {"class_weight": "balanced"},
                                "grid": {"C": [1.0, 10.0]}}},
         "candidates": {"word_char": ["lr"]},
@@ -41,7 +43,9 @@ def _split() -> tuple[pd.DataFrame, pd.DataFrame]:
 def _run(pipeline, test_reviews: pd.DataFrame) -> dict:
     train, _ = _split()
     inputs = {"train_reviews": train, "test_reviews": test_reviews,
-              "params:feature_engineering": FEATURES, "params:training": TRAINING}  # fmt: skip
+              "params:feature_engineering": FEATURES, "params:training": TRAINING,
+              "params:training.classifier": TRAINING.classifier,
+              "params:model_search": TRAINING.search}  # fmt: skip
     catalog = DataCatalog(
         {
             **{name: MemoryDataset(value, copy_mode="assign") for name, value in inputs.items()},
@@ -69,7 +73,7 @@ def test_every_candidate_is_a_nested_run_with_its_params_and_cv_scores(run):
 
     assert {child.data.tags["model_search.candidate"] for child in children} == CANDIDATES
     chosen = [c for c in children if c.data.tags["model_search.chosen"] == "true"]
-    assert [c.data.tags["model_search.candidate"] for c in chosen] == [outputs["model_search"]["choice"]["chosen"]]
+    assert [c.data.tags["model_search.candidate"] for c in chosen] == [outputs["model_search_report"]["choice"]["chosen"]]
     for child in children:
         assert set(METRICS) | {"cv.macro_f1_fold"} == set(child.data.metrics)
         assert len(client.get_metric_history(child.info.run_id, "cv.macro_f1_fold")) == 3
@@ -80,10 +84,18 @@ def test_every_candidate_is_a_nested_run_with_its_params_and_cv_scores(run):
     assert lr.data.params["features.char_ngrams"] == "[2, 4]"
 
 
+def test_it_is_the_training_pipeline_with_the_model_search_space():
+    searched, trained = create_pipeline(), training.create_pipeline()
+
+    assert {node.name for node in trained.nodes} <= {node.name for node in searched.nodes}
+    assert "params:model_search" in searched.inputs()
+    assert "params:training.search" not in searched.inputs()
+
+
 def test_the_original_two_models_are_reported_beside_the_rest(run):
     outputs, *_ = run
 
-    originals = {r["name"] for r in outputs["model_search"]["candidates"] if r["original"]}
+    originals = {r["name"] for r in outputs["model_search_report"]["candidates"] if r["original"]}
 
     assert originals == {"bigram+sgd", "tfidf+sgd"}
     assert set(outputs["model_selection"]["original"]) == originals
@@ -94,17 +106,17 @@ def test_the_original_two_models_are_reported_beside_the_rest(run):
 def test_the_chosen_model_is_scored_per_class_on_the_test_split_and_registered(run):
     outputs, *_ = run
 
-    metrics = outputs["searched_test_metrics"]
-    [curves] = outputs["searched_test_pr_curves"].axes
+    metrics = outputs["chosen_test_metrics"]
+    [curves] = outputs["chosen_test_pr_curves"].axes
 
     for name in CLASSES:
         for kind in ("precision", "recall", "average_precision"):
             assert 0.0 <= metrics[f"{kind}_{name}"] <= 1.0
     assert sorted(line.get_label().split(" ")[0] for line in curves.get_lines()) == list(CLASSES)
-    assert outputs["searched_cv_metrics"]["candidates"] == len(CANDIDATES)
+    assert outputs["chosen_cv_metrics"]["candidates"] == len(CANDIDATES)
     registration = outputs["model_registration"]
     assert registration["promoted"] and registration["version"] == 1
-    assert registration["feature_set"] == outputs["model_search"]["choice"]["chosen"]
+    assert registration["feature_set"] == outputs["model_search_report"]["choice"]["chosen"]
     served = mlflow.pyfunc.load_model("models:/searched-slice@champion")
     assert set(served.predict(["I love this dress", "It ripped, returned it"])) <= set(CLASSES)
 
@@ -115,15 +127,16 @@ def test_the_test_split_never_reaches_the_choice(run):
     # Reviews only in the test split, and every test label turned around.
     flipped = pd.concat([test, pd.DataFrame({"text": ["zzqx only in the test split"] * 5, "label": "neutral"})])
     flipped["label"] = flipped["label"].map({"positive": "negative", "negative": "neutral", "neutral": "positive"})
-    to_evaluation = create_pipeline().to_outputs("searched_test_metrics")
+    to_evaluation = create_pipeline().to_outputs("chosen_test_metrics")
 
     again = _run(to_evaluation, flipped.reset_index(drop=True))
 
-    assert "test_reviews" not in create_pipeline().to_outputs("model_selection").inputs()
+    choosing = training.create_pipeline().to_outputs("model_selection")
+    assert not {"test_reviews", "bigram_test_features", "tfidf_test_features"} & choosing.inputs()
     # What the choice is made from is the same; equal-size candidates are then told apart by
     # fit time, which a loaded machine can swap, so the chosen name is compared within noise.
     before, after = outputs["model_selection"], again["model_selection"]
     assert after["cv_macro_f1"] == before["cv_macro_f1"]
     assert after["rule"] == before["rule"] and after["test_split_used_to_choose"] is False
-    assert again["model_search"]["choice"]["within_noise"] == outputs["model_search"]["choice"]["within_noise"]
-    assert again["searched_test_metrics"]["macro_f1"] != outputs["searched_test_metrics"]["macro_f1"]
+    assert again["model_search"].choice.within_noise == outputs["model_search"].choice.within_noise
+    assert again["chosen_test_metrics"]["macro_f1"] != outputs["chosen_test_metrics"]["macro_f1"]

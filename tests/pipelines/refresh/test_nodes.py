@@ -8,14 +8,10 @@ from review_sentiment.ground_truth.records import Label, item_key, labeled_line,
 from review_sentiment.labeling.labeled_set import LabeledSet
 from review_sentiment.labeling_app.store import ANNOTATION_COLUMNS, LabelStore
 from review_sentiment.params import ExtractionParams, LabelingParams, RefreshParams
-from review_sentiment.pipelines.data_extraction.nodes import build_input_manifest
-from review_sentiment.pipelines.data_extraction.raw_file import RawFile
-from review_sentiment.pipelines.refresh.nodes import (
-    freeze_test_set,
-    label_new_reviews,
-    read_arrivals,
-    select_new_reviews,
-)
+from review_sentiment.reviews.manifest import build_input_manifest
+from review_sentiment.datasets.raw_file import RawFile
+from review_sentiment.pipelines.refresh.arrivals import label_new_reviews, read_arrivals, select_new_reviews
+from review_sentiment.pipelines.refresh.test_set import freeze_test_set
 
 CLASSES = ["positive", "negative", "neutral"]
 EXTRACTION = ExtractionParams(labels=CLASSES)
@@ -202,7 +198,7 @@ def test_star_rating_labels_count_as_trusted():
 
 
 def summarise(new, round_summary, queue, decision=None, deployment=None):
-    from review_sentiment.pipelines.refresh.nodes import summarise_refresh
+    from review_sentiment.pipelines.refresh.summary import summarise_refresh
 
     return summarise_refresh(
         {"arrivals": ["a.csv", "b.csv"], "reviews_arrived": 10, "seen_before": 10 - new, "new_reviews": new},

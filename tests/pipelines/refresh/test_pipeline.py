@@ -36,7 +36,7 @@ def catalog(folder, labeled_set_datasets):
         {
             "refresh_raw_reviews": OptionalPartitionedDataset(
                 path=str(folder / "arrivals"),
-                dataset="review_sentiment.pipelines.data_extraction.raw_file.RawFileDataset",
+                dataset="review_sentiment.datasets.raw_file.RawFileDataset",
             ),
             **labeled_set_datasets(folder),
             "human_annotations": MemoryDataset(pd.DataFrame(columns=ANNOTATION_COLUMNS)),

@@ -1,5 +1,6 @@
 import logging
 import typing
+from dataclasses import asdict
 
 import matplotlib.pyplot as plt
 import mlflow
@@ -7,19 +8,18 @@ import pandas as pd
 import pytest
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
-from review_sentiment.params import ClassifierParams, TrainingParams
+from review_sentiment.champion_decision import describe_decision
+from review_sentiment.modeling.evaluation import evaluate_classifier
+from review_sentiment.params import ClassifierParams, FeatureParams, TrainingParams
 from review_sentiment.pipelines.training.nodes import (
     build_bigram_model,
     build_tfidf_model,
-    chance_macro_f1,
-    describe_registration,
-    evaluate_classifier,
     evaluator,
     fit_classifier,
     register_best_model,
-    select_better_model,
 )
 from review_sentiment.registry import Registration
+from review_sentiment.scoring import chance_macro_f1
 from tests.serving import local_mlflow
 
 WORDS = {"positive": "great lovely", "negative": "awful broken", "neutral": "okay average"}
@@ -138,31 +138,15 @@ def test_text_models_map_raw_texts_to_labels(fitted):
     assert list(weighted.predict(texts)) == ["positive", "negative"]
 
 
-def test_select_better_model_takes_higher_macro_f1_and_bigram_on_tie(caplog):
-    bigram, tfidf = object(), object()
-
-    with caplog.at_level(logging.INFO):
-        chosen, selection = select_better_model(bigram, {"macro_f1": 0.7}, tfidf, {"macro_f1": 0.8})
-        tied, tie_selection = select_better_model(bigram, {"macro_f1": 0.8}, tfidf, {"macro_f1": 0.8})
-
-    assert chosen is tfidf and selection["feature_set"] == "tfidf"
-    assert selection["model"] == "bigram TF-IDF"
-    assert tied is bigram and tie_selection["feature_set"] == "bigram"
-    assert [record.getMessage() for record in caplog.records] == [
-        "Chose bigram TF-IDF: test macro-F1 0.800 > bigram counts 0.700",
-        "Chose bigram counts: test macro-F1 0.800, a tie with bigram TF-IDF (a tie goes to the "
-        "simpler model)",
-    ]
-
-
 def test_register_best_model_registers_and_names_the_champion(fitted, tmp_path):
-    vectorizer, classifier, _, test, _, _ = fitted
+    vectorizer, classifier, train, test, _, _ = fitted
     model = build_bigram_model(vectorizer, classifier)
     with local_mlflow(tmp_path) as experiment:
         with mlflow.start_run(experiment_id=experiment):
             record = register_best_model(
-                model, {"feature_set": "bigram"}, test, TrainingParams(registered_model_name="m")
-            )
+                model, {"feature_set": "bigram"}, train, test, FeatureParams(),
+                TrainingParams(registered_model_name="m"),
+            )  # fmt: skip
         champion = mlflow.MlflowClient().get_model_version_by_alias("m", "champion")
 
     assert record["feature_set"] == "bigram"
@@ -171,14 +155,15 @@ def test_register_best_model_registers_and_names_the_champion(fitted, tmp_path):
 
 
 def test_register_best_model_says_what_it_decided(fitted, tmp_path, caplog):
-    vectorizer, classifier, _, test, _, _ = fitted
+    vectorizer, classifier, train, test, _, _ = fitted
     model = build_bigram_model(vectorizer, classifier)
     with local_mlflow(tmp_path) as experiment, caplog.at_level(logging.INFO):
-        for _ in range(2):
+        for rows in (train, train.iloc[1:]):  # a different training set: a new version
             with mlflow.start_run(experiment_id=experiment):
                 register_best_model(
-                    model, {"feature_set": "bigram"}, test, TrainingParams(registered_model_name="m")
-                )
+                    model, {"feature_set": "bigram"}, rows, test, FeatureParams(),
+                    TrainingParams(registered_model_name="m"),
+                )  # fmt: skip
 
     decisions = [r.getMessage() for r in caplog.records if " registered" in r.getMessage()]
     assert decisions == [
@@ -186,7 +171,7 @@ def test_register_best_model_says_what_it_decided(fitted, tmp_path, caplog):
         "m v2 registered, not promoted: test macro-F1 1.000 ≤ champion v1 1.000 on the same test set",
     ]
     # Registration takes seconds: it is announced when it starts and when it is done.
-    assert any(r.getMessage() == "registering bigram counts as m …" for r in caplog.records)
+    assert any(r.getMessage() == "registering bigram as m …" for r in caplog.records)
 
 
 @pytest.mark.parametrize(
@@ -207,13 +192,13 @@ def test_describe_registration_names_the_decision_and_why(previous, promoted, li
         champion_version=3 if promoted else version, promoted=promoted,
     )  # fmt: skip
 
-    assert describe_registration(registration, "champion") == line
+    assert describe_decision(asdict(registration), "champion") == line
 
 
 def test_register_best_model_needs_a_run(fitted, tmp_path):
-    vectorizer, classifier, _, test, _, _ = fitted
+    vectorizer, classifier, train, test, _, _ = fitted
     with local_mlflow(tmp_path), pytest.raises(RuntimeError, match="active MLflow run"):
         register_best_model(
-            build_bigram_model(vectorizer, classifier), {"feature_set": "bigram"}, test,
-            TrainingParams(),
+            build_bigram_model(vectorizer, classifier), {"feature_set": "bigram"}, train, test,
+            FeatureParams(), TrainingParams(),
         )

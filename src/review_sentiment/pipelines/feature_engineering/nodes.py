@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 
-import numpy as np
 import pandas as pd
 from pyspark.sql import DataFrame as SparkDataFrame
 from pyspark.sql import functions as F
@@ -22,10 +21,14 @@ from review_sentiment.ground_truth.duplicates import (
 from review_sentiment.ground_truth.manifest import ManifestError
 from review_sentiment.ground_truth.spark_reader import display_path, parse_output_manifest
 from review_sentiment.labeling.queue import QueueEntry, next_step
-from review_sentiment.params import FeatureParams
+from review_sentiment.modeling.features import fit_counts, fit_weighting, original_feature_sets
+from review_sentiment.params import FeatureParams, FeatureSetSpec
 from review_sentiment.progress import step
 
 logger = logging.getLogger(__name__)
+
+# The original tfidf set's weighting, over the bigram counts (`original_feature_sets`).
+TFIDF = FeatureSetSpec(weighting="tfidf")
 
 
 def read_labeled_manifest(
@@ -191,59 +194,23 @@ def split_reviews(
 def build_bigram_features(
     train_reviews: pd.DataFrame, test_reviews: pd.DataFrame, params: FeatureParams
 ) -> tuple[CountVectorizer | HashingVectorizer, csr_matrix, csr_matrix]:
-    """Word uni- and bigram counts of train and test texts, by the one vectorizer `params` name:
-
-    - `counts`: a vocabulary learned from the training texts only (all of them, or a seeded
-      sample of `vocabulary_sample_size`), pruned to terms in at least `min_df` of them and to
-      the `max_features` most frequent;
-    - `hashing`: each term hashed into one of `n_features` columns; nothing is learned, so the
-      vectorizer (and the served model) is the same size whatever the data.
-
-    Counts are float32 (exact up to 2**24 per text): the classifier and the TF-IDF step keep
-    float32 and copy nothing, where int64 counts cost a float64 copy for each fit.
-    """
-    texts = train_reviews["text"]
-    if params.vectorizer == "hashing":
-        vectorizer = HashingVectorizer(
-            ngram_range=tuple(params.ngram_range),
-            lowercase=params.lowercase,
-            n_features=params.n_features,
-            alternate_sign=False,  # counts, as CountVectorizer gives, not signed sums
-            norm=None,  # raw counts; TF-IDF normalises its own
-            dtype=np.float32,
-        )
-        train_features = vectorizer.transform(texts)
+    """Word uni- and bigram counts of train and test texts (`modeling.features`' `bigram` set):
+    a vocabulary learned from the training texts only (`vectorizer: counts`), or each term
+    hashed into one of `n_features` columns (`hashing`)."""
+    spec = original_feature_sets(params)["bigram"]
+    [vectorizer], [train_features] = fit_counts(spec, train_reviews["text"].tolist())
+    if isinstance(vectorizer, HashingVectorizer):
         logger.info("Hashed bigram features: %d columns", params.n_features)
     else:
-        vectorizer = CountVectorizer(
-            ngram_range=tuple(params.ngram_range),
-            min_df=params.min_df,
-            max_features=params.max_features,
-            lowercase=params.lowercase,
-            dtype=np.float32,
-        )
-        sample_size = params.vocabulary_sample_size
-        if sample_size is not None and sample_size < len(texts):
-            vectorizer.fit(texts.sample(n=sample_size, random_state=params.seed))
-            train_features = vectorizer.transform(texts)
-        else:
-            train_features = vectorizer.fit_transform(texts)
         logger.info("Bigram vocabulary: %d terms", len(vectorizer.vocabulary_))
-    test_features = vectorizer.transform(test_reviews["text"])
-    return vectorizer, train_features, test_features
+    return vectorizer, train_features, vectorizer.transform(test_reviews["text"])
 
 
 def build_tfidf_features(
     train_counts: csr_matrix, test_counts: csr_matrix
 ) -> tuple[TfidfTransformer, csr_matrix, csr_matrix]:
-    """TF-IDF weights over the bigram counts, the document frequencies fitted on train only.
-
-    A column no training text has (with hashing: a term first met in a test or served text)
-    weighs nothing, as an unknown term does with a learned vocabulary. Left at the highest idf
-    it would take most of the text's L2 norm from the terms the classifier knows, which cost
-    the TF-IDF model 0.01-0.02 test macro-F1 with hashed counts (bench/features.py).
-    """
-    transformer = TfidfTransformer().fit(train_counts)
-    unseen = np.bincount(train_counts.indices, minlength=train_counts.shape[1]) == 0
-    transformer.idf_[unseen] = 0.0
-    return transformer, transformer.transform(train_counts), transformer.transform(test_counts)
+    """TF-IDF weights over the bigram counts (the weighting of `modeling.features`' `tfidf`
+    set), the document frequencies fitted on train only; a column no training text has weighs
+    nothing."""
+    transformer, train_features = fit_weighting(TFIDF, train_counts)
+    return transformer, train_features, transformer.transform(test_counts)

@@ -1,29 +1,46 @@
 """Arrivals → new reviews only → labeled by the workforce as the labeled set's next round (the one
-set the labeling pipeline also appends to) → frozen test set → candidate → McNemar gate against the
-champion → redeploy if it moved → summary. Not part of `__default__` (the plain end-to-end run)."""
+set the labeling pipeline also appends to) → frozen test set → the training data → feature_
+engineering's feature nodes and the training pipeline's own nodes, in the `refresh` namespace →
+McNemar gate against the champion → redeploy if it moved → summary. Not part of `__default__`
+(the plain end-to-end run)."""
 
 from kedro.pipeline import Node, Pipeline
 
 from review_sentiment.hooks import MLFLOW_TAG
-from review_sentiment.labeling.labeled_set import append_label_round, collect_labeled_set
-from review_sentiment.pipelines.data_extraction.nodes import (
+from review_sentiment.labeling.labeled_set import (
+    append_label_round,
+    collect_labeled_set,
+)
+from review_sentiment.modeling.skipping import unless_nothing_to_train
+from review_sentiment.pipelines.feature_engineering.pipeline import (
+    feature_sets_pipeline,
+)
+from review_sentiment.pipelines.training.pipeline import model_pipeline
+from review_sentiment.reviews.manifest import (
     build_input_manifest,
     build_label_categories,
 )
 
-from .nodes import (
-    decide_champion,
-    freeze_test_set,
-    label_new_reviews,
-    read_arrivals,
-    redeploy_if_promoted,
-    select_new_reviews,
-    summarise_refresh,
-    train_candidate,
-)
+from .arrivals import label_new_reviews, read_arrivals, select_new_reviews
+from .gate import candidate_facts, decide_champion, redeploy_if_promoted, training_split
+from .summary import summarise_refresh
+from .test_set import freeze_test_set
+
+# The namespace of the training pipeline's nodes in the refresh (`refresh.bigram_classifier`, …).
+NAMESPACE = "refresh"
+# What the refresh hands the training nodes, and takes back from them, by their names there.
+TRAINING_INPUTS = {"train_reviews": "refresh_train_reviews", "test_reviews": "refresh_test_reviews"}
+TRAINING_OUTPUTS = {
+    "best_model": "refresh_model",
+    "model_selection": "refresh_selection",
+    "bigram_test_metrics": "refresh_bigram_scores",
+    "tfidf_test_metrics": "refresh_tfidf_scores",
+    "chosen_test_metrics": "refresh_chosen_scores",
+}
 
 
-def create_pipeline(**kwargs) -> Pipeline:
+def labeling_pipeline() -> Pipeline:
+    """From the arrivals to the refresh's training data."""
     return Pipeline(
         [
             Node(
@@ -94,25 +111,30 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="freeze_test_set",
             ),
             Node(
-                func=train_candidate,
-                inputs=[
-                    "labeled_set",
-                    "new_labels",
-                    "frozen_test_set",
-                    "params:labeling",
-                    "params:feature_engineering",
-                    "params:training",
-                ],
-                outputs="refresh_candidate",
-                name="train_candidate",
+                func=training_split,
+                inputs=["labeled_set", "new_labels", "frozen_test_set", "params:labeling"],
+                outputs=[TRAINING_INPUTS["train_reviews"], TRAINING_INPUTS["test_reviews"]],
+                name="refresh_training_split",
             ),
+        ]
+    )
+
+
+def decision_pipeline() -> Pipeline:
+    """From the candidate the training nodes chose to the gate, the deployment and the summary."""
+    return Pipeline(
+        [
             Node(
                 func=decide_champion,
                 inputs=[
-                    "refresh_candidate",
+                    TRAINING_OUTPUTS["best_model"],
+                    TRAINING_OUTPUTS["model_selection"],
+                    TRAINING_INPUTS["train_reviews"],
+                    TRAINING_INPUTS["test_reviews"],
                     "frozen_test_set",
                     "labeled_set",
                     "params:data_extraction",
+                    "params:feature_engineering",
                     "params:refresh",
                     "params:training",
                 ],
@@ -120,6 +142,19 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="decide_champion",
                 # It logs the model and the dataset inputs in the run itself (registry.py).
                 tags=[MLFLOW_TAG],
+            ),
+            Node(
+                func=candidate_facts,
+                inputs=[
+                    TRAINING_OUTPUTS["model_selection"],
+                    TRAINING_INPUTS["train_reviews"],
+                    TRAINING_INPUTS["test_reviews"],
+                    TRAINING_OUTPUTS["bigram_test_metrics"],
+                    TRAINING_OUTPUTS["tfidf_test_metrics"],
+                    TRAINING_OUTPUTS["chosen_test_metrics"],
+                ],
+                outputs="refresh_candidate",
+                name="describe_refresh_candidate",
             ),
             Node(
                 func=redeploy_if_promoted,
@@ -147,3 +182,21 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
         ]
     )
+
+
+def retraining_pipeline() -> Pipeline:
+    """feature_engineering's feature nodes and the training nodes but registration, in the
+    `refresh` namespace on the refresh's training data and frozen test set, each passing on the
+    `NothingToTrain` it gets when no label is new."""
+    retraining = unless_nothing_to_train(feature_sets_pipeline() + model_pipeline())
+    return Pipeline(
+        retraining,
+        namespace=NAMESPACE,
+        inputs=TRAINING_INPUTS,
+        outputs=TRAINING_OUTPUTS,
+        parameters={name for name in retraining.inputs() if name.startswith("params:")},
+    )
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return labeling_pipeline() + retraining_pipeline() + decision_pipeline()

@@ -1,11 +1,15 @@
-"""Both feature sets → SGDClassifier each → CV on the training split and scores on both splits →
-the better by CV registered, and promoted only if it beats the champion on the test split.
+"""The original workflow's two models (SGD on bigram counts and on bigram TF-IDF) fitted and
+scored on both splits; every candidate of `training.search` cross-validated on the training
+split, the winner by the search's rule fitted and scored once on the test split; then registered,
+and promoted only if it beats the champion on the test split.
+
+`model_pipeline()` is everything but the registration: the model search (the same steps with
+`model_search`'s larger space) and the refresh (with its own gate) reuse it.
 
 Every metric and plot leaves a node and is logged by the catalog under its model and split
-(`bigram_test.macro_f1`, `bigram_cv.macro_f1`, `tfidf_train_confusion_matrix.png`), so nothing
-logged by one model overwrites the other's in the run. Nothing autologs: MLflow's sklearn autolog logs every fit
-under the same keys (`training_f1_score` twice at step 0, one `training_confusion_matrix.png`)
-and copies sparse features into a dense array.
+(`bigram_test.macro_f1`, `bigram_cv.macro_f1`, `chosen_test_confusion_matrix.png`). Nothing
+autologs: MLflow's sklearn autolog logs every fit under the same keys and copies sparse features
+into a dense array.
 """
 
 from kedro.pipeline import Node, Pipeline
@@ -16,16 +20,19 @@ from .nodes import (
     MODEL_NAMES,
     build_bigram_model,
     build_tfidf_model,
-    cross_validate_classifier,
+    evaluate_chosen_model,
     evaluator,
+    fit_chosen_model,
     fit_classifier,
+    log_candidate_runs,
     register_best_model,
-    select_better_model_by_cv,
+    report_model_search,
+    search_models,
 )
 
 
-def _train_and_score(feature_set: str) -> Pipeline:
-    """The same four nodes for either feature set, namespaced so datasets stay apart."""
+def _original_model(feature_set: str) -> Pipeline:
+    """The same three nodes for either feature set, namespaced so datasets stay apart."""
     model = MODEL_NAMES[feature_set]
     return Pipeline(
         [
@@ -34,15 +41,6 @@ def _train_and_score(feature_set: str) -> Pipeline:
                 inputs=["train_features", "train_reviews", "params:training.classifier"],
                 outputs="classifier",
                 name="fit_classifier",
-            ),
-            Node(
-                func=cross_validate_classifier,
-                inputs=[
-                    "train_features", "train_reviews", "params:training.classifier",
-                    "params:training.search",
-                ],
-                outputs="cv_metrics",
-                name="cross_validate_classifier",
             ),
             Node(
                 func=evaluator(model, "training"),
@@ -66,20 +64,20 @@ def _train_and_score(feature_set: str) -> Pipeline:
         },
         outputs={
             "classifier": f"{feature_set}_classifier",
-            "cv_metrics": f"{feature_set}_cv_metrics",
             "train_metrics": f"{feature_set}_train_metrics",
             "train_confusion_matrix": f"{feature_set}_train_confusion_matrix",
             "test_metrics": f"{feature_set}_test_metrics",
             "test_confusion_matrix": f"{feature_set}_test_confusion_matrix",
         },
-        parameters={"params:training.classifier", "params:training.search"},
+        parameters={"params:training.classifier"},
     )
 
 
-def create_pipeline(**kwargs) -> Pipeline:
+def model_pipeline() -> Pipeline:
+    """Every training step up to the chosen model and its test scores, nothing registered."""
     return (
-        _train_and_score("bigram")
-        + _train_and_score("tfidf")
+        _original_model("bigram")
+        + _original_model("tfidf")
         + Pipeline(
             [
                 Node(
@@ -95,19 +93,63 @@ def create_pipeline(**kwargs) -> Pipeline:
                     name="build_tfidf_model",
                 ),
                 Node(
-                    func=select_better_model_by_cv,
-                    inputs=["bigram_model", "bigram_cv_metrics", "tfidf_model", "tfidf_cv_metrics"],
-                    outputs=["best_model", "model_selection"],
-                    name="select_better_model",
+                    func=search_models,
+                    inputs=[
+                        "train_reviews", "params:feature_engineering", "params:training.classifier",
+                        "params:training.search",
+                    ],
+                    outputs="model_search",
+                    name="search_models",
                 ),
                 Node(
-                    func=register_best_model,
-                    inputs=["best_model", "model_selection", "test_reviews", "params:training"],
-                    outputs="model_registration",
-                    name="register_best_model",
-                    # It logs the model in the run itself (registry.py), not through a dataset.
+                    func=report_model_search,
+                    inputs="model_search",
+                    outputs=[
+                        "model_search_report", "bigram_cv_metrics", "tfidf_cv_metrics",
+                        "model_search_comparison",
+                    ],
+                    name="report_model_search",
+                ),
+                Node(
+                    func=log_candidate_runs,
+                    inputs="model_search",
+                    outputs=None,
+                    name="log_candidate_runs",
+                    # It opens nested runs under the run itself (modeling/tracking.py).
                     tags=[MLFLOW_TAG],
+                ),
+                Node(
+                    func=fit_chosen_model,
+                    inputs=["train_reviews", "model_search", "bigram_model", "tfidf_model"],
+                    outputs=["best_model", "model_selection", "chosen_cv_metrics"],
+                    name="fit_chosen_model",
+                ),
+                Node(
+                    func=evaluate_chosen_model,
+                    inputs=["best_model", "test_reviews"],
+                    outputs=[
+                        "chosen_test_metrics", "chosen_test_confusion_matrix", "chosen_test_pr_curves"
+                    ],
+                    name="evaluate_chosen_model",
                 ),
             ]
         )
+    )
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return model_pipeline() + Pipeline(
+        [
+            Node(
+                func=register_best_model,
+                inputs=[
+                    "best_model", "model_selection", "train_reviews", "test_reviews",
+                    "params:feature_engineering", "params:training",
+                ],
+                outputs="model_registration",
+                name="register_best_model",
+                # It logs the model in the run itself (registry.py), not through a dataset.
+                tags=[MLFLOW_TAG],
+            )
+        ]
     )

@@ -8,7 +8,7 @@ import pytest
 import skops.io
 from pydantic import ValidationError
 
-from review_sentiment.model_search.search import (
+from review_sentiment.modeling.search import (
     CandidateResult,
     choose,
     count_coefficients,
@@ -16,17 +16,16 @@ from review_sentiment.model_search.search import (
     cv_rows,
     fit_candidate,
 )
-from review_sentiment.model_search.space import (
+from review_sentiment.modeling.candidates import (
     Candidate,
     build_classifier,
-    build_features,
     expand_candidates,
     export_model,
-    feature_set_specs,
 )
+from review_sentiment.modeling.features import feature_set_specs, fit_features, transform
 from review_sentiment.params import ClassifierParams, FeatureParams, SearchParams
 from review_sentiment.registry import as_text_model
-from tests.model_search import star_labeled_reviews
+from tests.modeling import star_labeled_reviews
 
 FEATURES = FeatureParams(
     feature_sets={
@@ -82,12 +81,13 @@ def test_the_choice_does_not_depend_on_fit_times_or_the_order_of_candidates():
 def test_the_original_two_models_are_always_candidates():
     specs = feature_set_specs(FEATURES)
     search = SearchParams(
+        repeats=1,
         classifiers={"lr": {"kind": "logistic_regression", "grid": {"C": [1.0, 10.0]}}},
         candidates={"word_char": ["lr"]},
     )
 
     candidates = expand_candidates(search, ClassifierParams(), specs)
-    nothing_declared = expand_candidates(SearchParams(), ClassifierParams(), specs)
+    nothing_declared = expand_candidates(SearchParams(repeats=1), ClassifierParams(), specs)
 
     assert [c.name for c in candidates] == [
         "bigram+sgd", "tfidf+sgd", "word_char+lr(C=1.0)", "word_char+lr(C=10.0)"
@@ -104,14 +104,15 @@ def test_the_original_feature_sets_cannot_be_redefined():
 
 def test_an_unknown_classifier_or_feature_set_is_named():
     with pytest.raises(ValidationError, match=r"candidates.word_char: classifier\(s\) svm not in"):
-        SearchParams(candidates={"word_char": ["svm"]})
+        SearchParams(repeats=1, candidates={"word_char": ["svm"]})
     with pytest.raises(ValueError, match="candidates.chars: no such feature set"):
-        expand_candidates(SearchParams(candidates={"chars": ["sgd"]}), ClassifierParams(), feature_set_specs(FEATURES))
+        expand_candidates(SearchParams(repeats=1, candidates={"chars": ["sgd"]}), ClassifierParams(), feature_set_specs(FEATURES))
 
 
 def test_class_weights_are_accepted_fixed_or_searched():
     specs = feature_set_specs(FEATURES)
     search = SearchParams(
+        repeats=1,
         classifiers={
             "lr": {"kind": "logistic_regression", "params": {"class_weight": "balanced"}},
             "svm": {"kind": "linear_svm", "grid": {"class_weight": [None, "balanced", {"neutral": 3.0}]}},
@@ -139,11 +140,11 @@ def test_an_exported_model_predicts_as_fitted_and_holds_only_scikit_learn_types(
     spec = feature_set_specs(FEATURES)[feature_set]
     candidate = Candidate(name="x", feature_set=feature_set, classifier="lr", kind="logistic_regression", params={"C": 1.0})
     train, held_out = reviews.iloc[:200], reviews.iloc[200:]
-    features = build_features(spec)
-    classifier = build_classifier(candidate, spec).fit(features.fit_transform(train["text"]), train["label"])
-    searched = classifier.predict(features.transform(held_out["text"]))
+    steps, x_train = fit_features(spec, train["text"])
+    classifier = build_classifier(candidate, spec).fit(x_train, train["label"])
+    searched = classifier.predict(transform(steps, held_out["text"]))
 
-    model = as_text_model(*export_model(features, classifier))
+    model = as_text_model(*export_model(steps, classifier))
 
     assert list(model.predict(held_out["text"].tolist())) == list(searched)
     assert skops.io.get_untrusted_types(data=skops.io.dumps(model)) == []
@@ -152,6 +153,7 @@ def test_an_exported_model_predicts_as_fitted_and_holds_only_scikit_learn_types(
 def test_cross_validation_scores_every_candidate_on_every_fold(reviews):
     specs = feature_set_specs(FEATURES)
     search = SearchParams(
+        repeats=1,
         classifiers={"lr": {"kind": "logistic_regression", "params": {"class_weight": "balanced"}}},
         candidates={"nb": ["lr"], "word_char": ["lr"]},
     )
@@ -171,10 +173,9 @@ def test_cross_validation_scores_every_candidate_on_every_fold(reviews):
 def test_coefficients_count_every_weight_and_intercept_a_model_learned(reviews):
     specs = feature_set_specs(FEATURES)
     candidates = {c.feature_set: c for c in expand_candidates(
-        SearchParams(classifiers={"lr": {"kind": "logistic_regression"}}, candidates={"nb": ["lr"]}),
+        SearchParams(repeats=1, classifiers={"lr": {"kind": "logistic_regression"}}, candidates={"nb": ["lr"]}),
         ClassifierParams(), specs)}  # fmt: skip
-    features = build_features(specs["nb"])
-    x = features.fit_transform(reviews["text"])
+    _, x = fit_features(specs["nb"], reviews["text"])
     words = x.shape[1]
 
     plain = build_classifier(candidates["tfidf"], specs["tfidf"]).fit(x, reviews["label"])
@@ -187,7 +188,7 @@ def test_coefficients_count_every_weight_and_intercept_a_model_learned(reviews):
 
 def test_repeated_folds_add_rounds_whose_first_is_the_unrepeated_split(reviews):
     specs = feature_set_specs(FEATURES)
-    candidates = expand_candidates(SearchParams(), ClassifierParams(), specs)
+    candidates = expand_candidates(SearchParams(repeats=1), ClassifierParams(), specs)
 
     once = cross_validate(reviews["text"], reviews["label"], candidates, specs, folds=3, seed=0)
     twice = cross_validate(reviews["text"], reviews["label"], candidates, specs, folds=3, seed=0, repeats=2)
@@ -200,7 +201,7 @@ def test_repeated_folds_add_rounds_whose_first_is_the_unrepeated_split(reviews):
 
 def test_cross_validation_refuses_a_class_with_fewer_reviews_than_folds(reviews):
     few = reviews[reviews["label"] != "neutral"].head(50)._append(reviews[reviews["label"] == "neutral"].head(2))
-    candidates = expand_candidates(SearchParams(), ClassifierParams(), feature_set_specs(FEATURES))
+    candidates = expand_candidates(SearchParams(repeats=1), ClassifierParams(), feature_set_specs(FEATURES))
 
     with pytest.raises(ValueError, match=r"training.search.folds is 5, but class\(es\) neutral"):
         cross_validate(few["text"], few["label"], candidates, feature_set_specs(FEATURES), folds=5, seed=0)
@@ -208,7 +209,7 @@ def test_cross_validation_refuses_a_class_with_fewer_reviews_than_folds(reviews)
 
 def test_fit_candidate_fits_on_the_given_texts_only(reviews):
     spec = feature_set_specs(FEATURES)["tfidf"]
-    candidate = expand_candidates(SearchParams(), ClassifierParams(), feature_set_specs(FEATURES))[1]
+    candidate = expand_candidates(SearchParams(repeats=1), ClassifierParams(), feature_set_specs(FEATURES))[1]
 
     model = as_text_model(*fit_candidate(candidate, spec, reviews["text"], reviews["label"]))
 
@@ -228,3 +229,21 @@ def test_cross_validation_runs_on_a_stratified_sample_of_at_most_max_rows():
     assert list(cv_rows(labels, max_rows=200, seed=0)) == list(rows)  # the same sample each run
     assert list(cv_rows(labels, max_rows=None, seed=0)) == list(range(1000))
     assert list(cv_rows(labels[:150], max_rows=200, seed=0)) == list(range(150))
+
+
+def test_feature_sets_follow_feature_engineerings_vectorizer_unless_they_name_their_own():
+    hashing = FeatureParams(
+        vectorizer="hashing", n_features=2**12,
+        feature_sets={"sublinear": {"sublinear_tf": True, "min_df": 2, "max_df": 0.9},
+                      "learned": {"vectorizer": "counts", "min_df": 2}},
+    )  # fmt: skip
+
+    specs = feature_set_specs(hashing)
+
+    assert {name: spec.vectorizer for name, spec in specs.items()} == {
+        "bigram": "hashing", "tfidf": "hashing", "sublinear": "hashing", "learned": "counts"
+    }
+    assert specs["sublinear"].n_features == 2**12 and specs["sublinear"].min_df == 1  # no pruning
+    assert specs["learned"].min_df == 2
+    _, features = fit_features(specs["sublinear"], ["a good dress", "a bad one"])
+    assert features.shape == (2, 2**12)

@@ -1,8 +1,8 @@
-"""The search space as scikit-learn objects: named feature sets (word and char_wb n-grams, counts,
-TF-IDF or naive-Bayes weighting) and linear classifiers, expanded into named candidates.
+"""The space of candidates: named feature sets (built by `modeling.features`) paired with linear
+classifiers at every point of their grids, the original workflow's two SGD models first.
 
 A fitted candidate is exported with scikit-learn types only (`export_model`), so the registry
-can store it with skops as it stores the original models.
+can store it with skops.
 """
 
 from __future__ import annotations
@@ -15,14 +15,17 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.multiclass import OneVsRestClassifier
-from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
-from review_sentiment.params import ClassifierParams, FeatureParams, FeatureSetSpec, SearchParams
-from review_sentiment.params.model_search import ORIGINAL_CLASSIFIER, ORIGINAL_FEATURE_SETS
+from review_sentiment.params import ClassifierParams, FeatureSetSpec, SearchParams
+from review_sentiment.params.model_search import (
+    ORIGINAL_CLASSIFIER,
+    ORIGINAL_FEATURE_SETS,
+)
 
 CLASSIFIER_TYPES = {
     "sgd": SGDClassifier,
@@ -45,28 +48,6 @@ class Candidate:
     calibrated: bool = False
     # One of the original workflow's two models (always searched and reported).
     original: bool = False
-
-
-def feature_set_specs(features: FeatureParams) -> dict[str, FeatureSetSpec]:
-    """Every named feature set: the original workflow's two (bigram counts and bigram TF-IDF,
-    from feature_engineering's ngram_range, min_df and lowercase) and `feature_sets`.
-
-    Raises:
-        ValueError: `feature_sets` redefines bigram or tfidf.
-    """
-    redefined = sorted(set(ORIGINAL_FEATURE_SETS) & set(features.feature_sets))
-    if redefined:
-        raise ValueError(
-            f"feature_engineering.feature_sets.{redefined[0]}: the name is one of the original "
-            f"workflow's feature sets ({', '.join(ORIGINAL_FEATURE_SETS)}); give it another name"
-        )
-    common = {"word_ngrams": tuple(features.ngram_range), "min_df": features.min_df,
-              "lowercase": features.lowercase}  # fmt: skip
-    return {
-        "bigram": FeatureSetSpec(weighting="counts", **common),
-        "tfidf": FeatureSetSpec(weighting="tfidf", **common),
-        **features.feature_sets,
-    }
 
 
 def expand_candidates(
@@ -117,40 +98,6 @@ def expand_candidates(
                     )
                 )
     return candidates
-
-
-def build_features(spec: FeatureSetSpec) -> Pipeline:
-    """The label-free part of a feature set, unfitted: texts → sparse features."""
-    parts = []
-    if spec.word_ngrams is not None:
-        parts.append(("word", _part(spec, "word", spec.word_ngrams)))
-    if spec.char_ngrams is not None:
-        parts.append(("char", _part(spec, "char_wb", spec.char_ngrams)))
-    if len(parts) == 1:
-        return parts[0][1]
-    return Pipeline([("features", FeatureUnion(parts))])
-
-
-def _part(spec: FeatureSetSpec, analyzer: str, ngrams: tuple[int, int]) -> Pipeline:
-    steps: list[tuple[str, Any]] = [
-        (
-            "vectorizer",
-            CountVectorizer(
-                analyzer=analyzer,
-                ngram_range=tuple(ngrams),
-                min_df=spec.min_df,
-                max_df=spec.max_df,
-                max_features=spec.max_features,
-                lowercase=spec.lowercase,
-                binary=spec.binary,
-            ),
-        )
-    ]
-    if spec.weighting == "tfidf":
-        steps.append(("tfidf", TfidfTransformer(sublinear_tf=spec.sublinear_tf)))
-    elif spec.sublinear_tf:  # 1 + log(count) without idf or normalising
-        steps.append(("log_tf", TfidfTransformer(use_idf=False, norm=None, sublinear_tf=True)))
-    return Pipeline(steps)
 
 
 def build_classifier(candidate: Candidate, spec: FeatureSetSpec) -> Any:
@@ -208,7 +155,7 @@ class NaiveBayesWeighting(TransformerMixin, BaseEstimator):
         return transformer
 
 
-def export_model(features: Pipeline, classifier: Any) -> list[tuple[str, Any]]:
+def export_model(feature_steps: list[tuple[str, Any]], classifier: Any) -> list[tuple[str, Any]]:
     """The fitted steps of the text model, scikit-learn types only (for `as_text_model`)."""
     if isinstance(classifier, OneVsRestClassifier) and isinstance(classifier.estimator, Pipeline):
         classifier.estimators_ = [_without_custom_types(fitted) for fitted in classifier.estimators_]
@@ -217,7 +164,7 @@ def export_model(features: Pipeline, classifier: Any) -> list[tuple[str, Any]]:
             [("nb", TfidfTransformer(norm=None, smooth_idf=False)),
              ("classifier", clone(template.named_steps["classifier"]))]
         )  # fmt: skip
-    return [*features.steps, ("classifier", classifier)]
+    return [*feature_steps, ("classifier", classifier)]
 
 
 def _without_custom_types(fitted: Pipeline) -> Pipeline:

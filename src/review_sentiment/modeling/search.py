@@ -17,11 +17,16 @@ import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import RepeatedStratifiedKFold
 
-from review_sentiment.model_search.space import (
+from review_sentiment.modeling.candidates import (
     Candidate,
     build_classifier,
-    build_features,
     export_model,
+)
+from review_sentiment.modeling.features import (
+    fit_counts,
+    fit_features,
+    transform,
+    vectorizer_key,
 )
 from review_sentiment.params import FeatureSetSpec
 
@@ -146,14 +151,24 @@ def score_fold(
     seconds, and for fold `number` 0 the model's pickled size and coefficients (else 0).
     Each feature set is fitted once, on `train` only, and shared by its candidates."""
     scores: dict[str, dict[str, float]] = {}
+    # Feature sets with the same counts (the original bigram and tfidf) share them; each is
+    # charged the counting time it would cost alone.
+    counts: dict[tuple, tuple] = {}
+    counting_seconds: dict[tuple, float] = {}
+    training_texts = texts[train].tolist()
     for name in dict.fromkeys(candidate.feature_set for candidate in candidates):
+        spec = feature_sets[name]
+        key = vectorizer_key(spec)
         started = time.perf_counter()
-        features = build_features(feature_sets[name])
-        x_train = features.fit_transform(texts[train])
-        feature_seconds = time.perf_counter() - started
-        x_held_out = features.transform(texts[held_out])
+        if key not in counts:
+            counts[key] = fit_counts(spec, training_texts)
+            counting_seconds[key] = time.perf_counter() - started
+            started = time.perf_counter()
+        steps, x_train = fit_features(spec, training_texts, counts[key])
+        feature_seconds = counting_seconds[key] + time.perf_counter() - started
+        x_held_out = transform(steps, texts[held_out])
         for candidate in (c for c in candidates if c.feature_set == name):
-            classifier = build_classifier(candidate, feature_sets[name])
+            classifier = build_classifier(candidate, spec)
             started = time.perf_counter()
             classifier.fit(x_train, labels[train])
             fit_seconds = time.perf_counter() - started
@@ -161,7 +176,7 @@ def score_fold(
             size = coefficients = 0
             if number == 0:  # the size of the model a user would get, custom types exported
                 coefficients = count_coefficients(classifier)
-                size = len(pickle.dumps(export_model(features, classifier)))
+                size = len(pickle.dumps(export_model(steps, classifier)))
             scores[candidate.name] = {
                 "macro_f1": float(f1_score(labels[held_out], predicted, average="macro", zero_division=0)),
                 "accuracy": float(accuracy_score(labels[held_out], predicted)),
@@ -268,7 +283,6 @@ def fit_candidate(
     candidate: Candidate, spec: FeatureSetSpec, texts: Sequence[str], labels: Sequence[str]
 ) -> list[tuple[str, Any]]:
     """The candidate fitted on all these texts, as text-model steps of scikit-learn types."""
-    features = build_features(spec)
-    x = features.fit_transform(list(texts))
+    steps, x = fit_features(spec, list(texts))
     classifier = build_classifier(candidate, spec).fit(x, np.asarray(labels, dtype=object))
-    return export_model(features, classifier)
+    return export_model(steps, classifier)
