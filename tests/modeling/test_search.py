@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -247,3 +249,40 @@ def test_feature_sets_follow_feature_engineerings_vectorizer_unless_they_name_th
     assert specs["learned"].min_df == 2
     _, features = fit_features(specs["sublinear"], ["a good dress", "a bad one"])
     assert features.shape == (2, 2**12)
+
+
+def test_a_killed_cross_validation_leaves_no_worker_behind():
+    """SIGKILL, as a crash or an impatient user does, while folds run in two worker processes."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    script = (
+        "from review_sentiment.modeling.candidates import expand_candidates\n"
+        "from review_sentiment.modeling.features import feature_set_specs\n"
+        "from review_sentiment.modeling.search import cross_validate\n"
+        "from review_sentiment.params import ClassifierParams, FeatureParams, SearchParams\n"
+        "from tests.modeling import star_labeled_reviews\n"
+        "reviews = star_labeled_reviews(600, seed=0)\n"
+        "specs = feature_set_specs(FeatureParams())\n"
+        "candidates = expand_candidates(SearchParams(repeats=1), ClassifierParams(), specs)\n"
+        "while True:\n"
+        "    cross_validate(reviews['text'], reviews['label'], candidates, specs, folds=5, seed=0, n_jobs=2, repeats=20)\n"
+    )
+    run = subprocess.Popen([sys.executable, "-c", script], cwd=Path(__file__).parents[2])
+    try:
+        deadline = time.monotonic() + 60
+        while len(psutil.Process(run.pid).children()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        workers = psutil.Process(run.pid).children(recursive=True)
+        assert len(workers) >= 2, "the folds never reached their worker processes"
+    finally:
+        os.kill(run.pid, signal.SIGKILL)
+        run.wait()
+
+    gone, alive = psutil.wait_procs(workers, timeout=10)
+    assert alive == []

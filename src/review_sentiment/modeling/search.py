@@ -7,16 +7,20 @@ holdout sets (bench/search_rules.py, bench/results/search_rules.json)."""
 from __future__ import annotations
 
 import math
+import os
 import pickle
 import time
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
+from multiprocessing import get_context
 from typing import Any
 
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import RepeatedStratifiedKFold
 
+from review_sentiment.lifetime import die_with_parent
 from review_sentiment.modeling.candidates import (
     Candidate,
     build_classifier,
@@ -107,8 +111,6 @@ def cross_validate(
     Raises:
         ValueError: a class with fewer reviews than folds.
     """
-    from joblib import Parallel, delayed
-
     texts, labels = np.asarray(texts, dtype=object), np.asarray(labels, dtype=object)
     counts = dict(zip(*np.unique(labels, return_counts=True), strict=True))
     too_few = {label: int(n) for label, n in counts.items() if n < folds}
@@ -118,10 +120,20 @@ def cross_validate(
             f"fewer training reviews ({too_few}): label more or use fewer folds"
         )
     splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
-    per_fold = Parallel(n_jobs=n_jobs)(
-        delayed(score_fold)(number, texts, labels, train, held_out, candidates, feature_sets)
+    jobs = [
+        (number, texts, labels, train, held_out, candidates, feature_sets)
         for number, (train, held_out) in enumerate(splitter.split(texts, labels))
-    )
+    ]
+    if n_jobs == 1:
+        per_fold = [score_fold(*job) for job in jobs]
+    else:
+        # Workers die with this process (a killed run leaves none computing), and are gone when
+        # the folds are: joblib's reusable workers outlive both.
+        with ProcessPoolExecutor(
+            max_workers=n_jobs, mp_context=get_context("spawn"),
+            initializer=die_with_parent, initargs=(os.getpid(),),
+        ) as pool:  # fmt: skip
+            per_fold = list(pool.map(score_fold, *zip(*jobs, strict=True)))
     results = []
     for candidate in candidates:
         runs = [fold[candidate.name] for fold in per_fold]

@@ -4,7 +4,6 @@ guard dies, even by SIGKILL: `python -m review_sentiment.serving.guard --parent 
 from __future__ import annotations
 
 import argparse
-import ctypes
 import os
 import signal
 import subprocess
@@ -13,10 +12,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from review_sentiment.lifetime import arm_parent_death_signal
+
 # What the kernel sends the guard when its parent dies; SIGHUP as a terminal sends it when its
 # controlling process goes away.
 PARENT_DEATH_SIGNAL = signal.SIGHUP
-_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, PARENT_DEATH_SIGNAL)
 _POLL_SECONDS = 0.5
 _PROC = Path("/proc")
@@ -109,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     child: subprocess.Popen | None = None
     code = 0
     try:
-        watched = _arm_parent_death_signal(PARENT_DEATH_SIGNAL)
+        watched = arm_parent_death_signal(PARENT_DEATH_SIGNAL)
         if os.getppid() != args.parent:
             # The parent died before the signal was armed: the kernel will never send it.
             stop = _Stop(f"its parent {args.parent} was already gone", PARENT_DEATH_SIGNAL)
@@ -148,18 +148,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND [ARG ...]")
     return parser
-
-
-def _arm_parent_death_signal(signum: int) -> bool:
-    """Asks Linux to send `signum` when the parent dies; False where that is not available."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return False
-    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
-    return prctl(_PR_SET_PDEATHSIG, int(signum), 0, 0, 0) == 0
 
 
 def _wait(child: subprocess.Popen, parent: int, *, poll: float | None) -> int:
