@@ -83,13 +83,13 @@ def test_the_choice_does_not_depend_on_fit_times_or_the_order_of_candidates():
 def test_the_original_two_models_are_always_candidates():
     specs = feature_set_specs(FEATURES)
     search = SearchParams(
-        repeats=1,
+        repeats=1, max_rows=None,
         classifiers={"lr": {"kind": "logistic_regression", "grid": {"C": [1.0, 10.0]}}},
         candidates={"word_char": ["lr"]},
     )
 
     candidates = expand_candidates(search, ClassifierParams(), specs)
-    nothing_declared = expand_candidates(SearchParams(repeats=1), ClassifierParams(), specs)
+    nothing_declared = expand_candidates(SearchParams(repeats=1, max_rows=None), ClassifierParams(), specs)
 
     assert [c.name for c in candidates] == [
         "bigram+sgd", "tfidf+sgd", "word_char+lr(C=1.0)", "word_char+lr(C=10.0)"
@@ -106,15 +106,15 @@ def test_the_original_feature_sets_cannot_be_redefined():
 
 def test_an_unknown_classifier_or_feature_set_is_named():
     with pytest.raises(ValidationError, match=r"candidates.word_char: classifier\(s\) svm not in"):
-        SearchParams(repeats=1, candidates={"word_char": ["svm"]})
+        SearchParams(repeats=1, max_rows=None, candidates={"word_char": ["svm"]})
     with pytest.raises(ValueError, match="candidates.chars: no such feature set"):
-        expand_candidates(SearchParams(repeats=1, candidates={"chars": ["sgd"]}), ClassifierParams(), feature_set_specs(FEATURES))
+        expand_candidates(SearchParams(repeats=1, max_rows=None, candidates={"chars": ["sgd"]}), ClassifierParams(), feature_set_specs(FEATURES))
 
 
 def test_class_weights_are_accepted_fixed_or_searched():
     specs = feature_set_specs(FEATURES)
     search = SearchParams(
-        repeats=1,
+        repeats=1, max_rows=None,
         classifiers={
             "lr": {"kind": "logistic_regression", "params": {"class_weight": "balanced"}},
             "svm": {"kind": "linear_svm", "grid": {"class_weight": [None, "balanced", {"neutral": 3.0}]}},
@@ -155,7 +155,7 @@ def test_an_exported_model_predicts_as_fitted_and_holds_only_scikit_learn_types(
 def test_cross_validation_scores_every_candidate_on_every_fold(reviews):
     specs = feature_set_specs(FEATURES)
     search = SearchParams(
-        repeats=1,
+        repeats=1, max_rows=None,
         classifiers={"lr": {"kind": "logistic_regression", "params": {"class_weight": "balanced"}}},
         candidates={"nb": ["lr"], "word_char": ["lr"]},
     )
@@ -175,7 +175,7 @@ def test_cross_validation_scores_every_candidate_on_every_fold(reviews):
 def test_coefficients_count_every_weight_and_intercept_a_model_learned(reviews):
     specs = feature_set_specs(FEATURES)
     candidates = {c.feature_set: c for c in expand_candidates(
-        SearchParams(repeats=1, classifiers={"lr": {"kind": "logistic_regression"}}, candidates={"nb": ["lr"]}),
+        SearchParams(repeats=1, max_rows=None, classifiers={"lr": {"kind": "logistic_regression"}}, candidates={"nb": ["lr"]}),
         ClassifierParams(), specs)}  # fmt: skip
     _, x = fit_features(specs["nb"], reviews["text"])
     words = x.shape[1]
@@ -190,7 +190,7 @@ def test_coefficients_count_every_weight_and_intercept_a_model_learned(reviews):
 
 def test_repeated_folds_add_rounds_whose_first_is_the_unrepeated_split(reviews):
     specs = feature_set_specs(FEATURES)
-    candidates = expand_candidates(SearchParams(repeats=1), ClassifierParams(), specs)
+    candidates = expand_candidates(SearchParams(repeats=1, max_rows=None), ClassifierParams(), specs)
 
     once = cross_validate(reviews["text"], reviews["label"], candidates, specs, folds=3, seed=0)
     twice = cross_validate(reviews["text"], reviews["label"], candidates, specs, folds=3, seed=0, repeats=2)
@@ -203,7 +203,7 @@ def test_repeated_folds_add_rounds_whose_first_is_the_unrepeated_split(reviews):
 
 def test_cross_validation_refuses_a_class_with_fewer_reviews_than_folds(reviews):
     few = reviews[reviews["label"] != "neutral"].head(50)._append(reviews[reviews["label"] == "neutral"].head(2))
-    candidates = expand_candidates(SearchParams(repeats=1), ClassifierParams(), feature_set_specs(FEATURES))
+    candidates = expand_candidates(SearchParams(repeats=1, max_rows=None), ClassifierParams(), feature_set_specs(FEATURES))
 
     with pytest.raises(ValueError, match=r"training.search.folds is 5, but class\(es\) neutral"):
         cross_validate(few["text"], few["label"], candidates, feature_set_specs(FEATURES), folds=5, seed=0)
@@ -211,7 +211,7 @@ def test_cross_validation_refuses_a_class_with_fewer_reviews_than_folds(reviews)
 
 def test_fit_candidate_fits_on_the_given_texts_only(reviews):
     spec = feature_set_specs(FEATURES)["tfidf"]
-    candidate = expand_candidates(SearchParams(repeats=1), ClassifierParams(), feature_set_specs(FEATURES))[1]
+    candidate = expand_candidates(SearchParams(repeats=1, max_rows=None), ClassifierParams(), feature_set_specs(FEATURES))[1]
 
     model = as_text_model(*fit_candidate(candidate, spec, reviews["text"], reviews["label"]))
 
@@ -269,7 +269,7 @@ def test_a_killed_cross_validation_leaves_no_worker_behind():
         "from tests.modeling import star_labeled_reviews\n"
         "reviews = star_labeled_reviews(600, seed=0)\n"
         "specs = feature_set_specs(FeatureParams())\n"
-        "candidates = expand_candidates(SearchParams(repeats=1), ClassifierParams(), specs)\n"
+        "candidates = expand_candidates(SearchParams(repeats=1, max_rows=None), ClassifierParams(), specs)\n"
         "while True:\n"
         "    cross_validate(reviews['text'], reviews['label'], candidates, specs, folds=5, seed=0, n_jobs=2, repeats=20)\n"
     )

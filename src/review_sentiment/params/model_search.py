@@ -128,9 +128,9 @@ class SearchParams(_Params):
     # of those, the one with the fewest coefficients wins (then the higher mean, then the name).
     noise_standard_errors: float = Field(default=1.0, ge=0.0)
     # The cross-validation runs on at most this many training reviews, a stratified sample drawn
-    # with `seed` (None: all): the choice costs the same at a million reviews as at 100,000,
-    # and the chosen model is then fitted on the whole training split.
-    max_rows: int | None = Field(default=100_000, ge=100)
+    # with `seed` (None: all): the choice costs the same from there on, and the chosen model is
+    # then fitted on the whole training split. No default: the two spaces differ.
+    max_rows: int | None = Field(ge=100)
     classifiers: dict[str, ClassifierSpec] = {}
     # feature set name → classifier names tried on it. bigram and tfidf with sgd (the original
     # workflow's models, with training.classifier) are always added.

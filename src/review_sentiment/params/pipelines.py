@@ -150,7 +150,7 @@ class TrainingParams(_Params):
     allow_empty_texts: bool = False
     # The candidates training chooses from (params/model_search.py); the original two only unless
     # the YAML declares more.
-    search: SearchParams = SearchParams(repeats=1)
+    search: SearchParams = SearchParams(repeats=1, max_rows=20_000)
 
 
 class DeploymentParams(_Params):

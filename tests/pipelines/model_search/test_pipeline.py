@@ -26,7 +26,7 @@ FEATURES = FeatureParams(
 TRAINING = TrainingParams(
     registered_model_name="searched-slice",
     search={
-        "folds": 3, "repeats": 1,
+        "folds": 3, "repeats": 1, "max_rows": None,
         "classifiers": {"lr": {"kind": "logistic_regression", "params": {"class_weight": "balanced"},
                                "grid": {"C": [1.0, 10.0]}}},
         "candidates": {"word_char": ["lr"]},

@@ -18,7 +18,7 @@ SPLITS = {"train": "training", "test": "test"}
 # The originals and one more candidate, on folds the toy set's classes can fill.
 SEARCH = TrainingParams(
     search={
-        "folds": 3, "repeats": 1, "n_jobs": 1,
+        "folds": 3, "repeats": 1, "max_rows": None, "n_jobs": 1,
         "classifiers": {"lr": {"kind": "logistic_regression", "params": {"class_weight": "balanced"}}},
         "candidates": {"tfidf": ["lr"]},
     }
