@@ -26,7 +26,6 @@ from review_sentiment.modeling.selection import ModelSearch, original_name
 from review_sentiment.params import (
     ClassifierParams,
     FeatureParams,
-    SearchParams,
     TrainingParams,
 )
 from review_sentiment.registry import as_text_model
@@ -72,17 +71,6 @@ def build_tfidf_model(
     return as_text_model(
         ("vectorizer", vectorizer), ("tfidf", transformer), ("classifier", classifier)
     )
-
-
-def search_models(
-    train_reviews: pd.DataFrame,
-    features: FeatureParams,
-    classifier: ClassifierParams,
-    search: SearchParams,
-) -> ModelSearch:
-    """Every candidate of `search`'s space cross-validated on the training split, and the one
-    the rule chooses (`modeling.selection.search_models`)."""
-    return selection.search_models(train_reviews, features, classifier, search)
 
 
 def report_model_search(

@@ -15,6 +15,7 @@ into a dense array.
 from kedro.pipeline import Node, Pipeline
 
 from review_sentiment.hooks import MLFLOW_TAG
+from review_sentiment.modeling.selection import search_models
 
 from .nodes import (
     MODEL_NAMES,
@@ -27,7 +28,6 @@ from .nodes import (
     log_candidate_runs,
     register_best_model,
     report_model_search,
-    search_models,
 )
 
 
