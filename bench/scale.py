@@ -65,6 +65,9 @@ PARTS = {
     "registration": ("register_best_model",),
 }  # fmt: skip
 SAMPLE_SECONDS = 0.2
+# Whose memory it is: the kedro process itself, the Spark driver JVM, and the rest of the tree
+# (cross-validation workers, Spark's Python workers).
+PROCESS_KINDS = ("kedro", "spark", "workers")
 HASHING = {"feature_engineering": {"vectorizer": "hashing", "n_features": 2**20}}
 DEFAULT_SIZES = (100_000, 300_000, 1_000_000)
 
@@ -120,23 +123,30 @@ class TreeMemory(threading.Thread):
         self._psutil = psutil
         self._root = psutil.Process(pid)
         self.samples: list[tuple[float, int]] = []  # (epoch seconds, bytes)
+        self.by_kind: list[dict[str, int]] = []  # the same samples, by PROCESS_KINDS
         self._done = threading.Event()
 
     def run(self) -> None:
         psutil = self._psutil
         while not self._done.is_set():
-            total = 0
+            by_kind = dict.fromkeys(PROCESS_KINDS, 0)
             try:
                 processes = [self._root, *self._root.children(recursive=True)]
             except psutil.NoSuchProcess:
                 break
             for process in processes:
                 try:
-                    total += process.memory_info().rss
+                    by_kind[self._kind(process)] += process.memory_info().rss
                 except (psutil.NoSuchProcess, psutil.AccessDenied):
                     pass  # ended between listing and reading
-            self.samples.append((time.time(), total))
+            self.samples.append((time.time(), sum(by_kind.values())))
+            self.by_kind.append(by_kind)
             self._done.wait(SAMPLE_SECONDS)
+
+    def _kind(self, process) -> str:
+        if process.pid == self._root.pid:
+            return "kedro"
+        return "spark" if process.name() == "java" else "workers"
 
     def stop(self) -> None:
         self._done.set()
@@ -145,6 +155,11 @@ class TreeMemory(threading.Thread):
     def peak(self, start: float = 0.0, end: float = float("inf")) -> int:
         inside = [rss for t, rss in self.samples if start <= t <= end]
         return max(inside, default=0)
+
+    def peaks_by_kind(self, start: float = 0.0, end: float = float("inf")) -> dict[str, int]:
+        """Each kind's own peak between `start` and `end`, in MB (they need not coincide)."""
+        inside = [kinds for (t, _), kinds in zip(self.samples, self.by_kind) if start <= t <= end]
+        return {kind: round(max((k[kind] for k in inside), default=0) / 2**20) for kind in PROCESS_KINDS}
 
 
 def make_project(root: Path) -> Path:
@@ -196,7 +211,11 @@ def run_size(workdir: Path, reviews: int) -> dict:
         sys.exit(f"the run on {reviews:,} reviews failed (log {log_path}):\n{tail}")
     times = json.loads(timings.read_text())
     nodes = {
-        name: {"seconds": round(end - start, 2), "peak_rss_mb": round(memory.peak(start, end) / 2**20)}
+        name: {
+            "seconds": round(end - start, 2),
+            "peak_rss_mb": round(memory.peak(start, end) / 2**20),
+            "peak_rss_mb_by_process": memory.peaks_by_kind(start, end),
+        }
         for name, (start, end) in times["spans"].items()
     }
     return describe(reviews, project, nodes, wall, times, memory, log_path.read_text())
@@ -229,6 +248,10 @@ def parts_of(nodes: dict) -> dict:
         parts[part] = {
             "seconds": round(sum(n["seconds"] for n in inside), 2),
             "peak_rss_mb": max((n["peak_rss_mb"] for n in inside), default=0),
+            "peak_rss_mb_by_process": {
+                kind: max((n.get("peak_rss_mb_by_process", {}).get(kind, 0) for n in inside), default=0)
+                for kind in PROCESS_KINDS
+            },
         }
     return parts
 

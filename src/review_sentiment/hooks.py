@@ -290,6 +290,72 @@ class S3Hooks:
         )
 
 
+class MemoryHooks:
+    """Memory a run no longer needs goes back to the operating system.
+
+    - **Outputs no node of the run reads.** Kedro keeps every in-memory output that no node
+      consumes until the run ends (so that `session.run` can hand them back), such as the
+      labeling pipeline's `labeled_set`, which only the refresh reads: at a million reviews,
+      a million manifest records held through features and training. They are released once
+      saved.
+    - **Freed pages and heap.** Before each node, the Python process's free pages go back
+      (`memory`), and the Spark driver's heap after a node that used Spark (a Spark DataFrame
+      or the project's `ProjectSpark` among its inputs). Kedro drops a node's inputs and
+      outputs after `after_node_run`, so the release waits for the next node.
+    """
+
+    def __init__(self) -> None:
+        self._catalog: DataCatalog | None = None
+        self._unread: set[str] = set()
+        self._spark_used = False
+
+    @hook_impl
+    def before_pipeline_run(self, pipeline: Pipeline, catalog: DataCatalog) -> None:
+        self._catalog, self._unread = catalog, set(pipeline.outputs())
+
+    @hook_impl
+    def after_dataset_saved(self, dataset_name: str) -> None:
+        from kedro.io import MemoryDataset
+
+        if self._catalog is not None and dataset_name in self._unread:
+            if isinstance(self._catalog.get(dataset_name), MemoryDataset):
+                self._catalog.release(dataset_name)
+
+    @hook_impl
+    def after_node_run(self, inputs: dict[str, Any]) -> None:
+        self._spark_used = self._spark_used or any(_uses_spark(value) for value in inputs.values())
+
+    @hook_impl
+    def before_node_run(self) -> None:
+        from review_sentiment import memory
+
+        if self._spark_used:
+            session = _running_spark_session()
+            if session is not None:
+                memory.release_jvm_memory(session)
+            self._spark_used = False
+        memory.release_python_memory()
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        self._catalog, self._unread = None, set()
+
+
+def _uses_spark(value: Any) -> bool:
+    return isinstance(value, ProjectSpark) or type(value).__module__.startswith("pyspark.sql")
+
+
+def _running_spark_session():
+    """The process's Spark session if one runs; never starts one."""
+    import sys
+
+    if "pyspark.sql" not in sys.modules:
+        return None
+    from pyspark.sql import SparkSession
+
+    return SparkSession.getActiveSession() or getattr(SparkSession, "_instantiatedSession", None)
+
+
 class LeftoverTempFileHooks:
     """Removes the temporary files that killed writers left beside the catalog's local files
     (`files.ReplacingFile`: `.<name>.<pid>.<random>.tmp`), before each run.

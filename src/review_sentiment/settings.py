@@ -19,6 +19,7 @@ from omegaconf.resolvers import oc  # noqa: E402
 from review_sentiment.files import ProjectDataCatalog, use_replacing_local_files  # noqa: E402
 from review_sentiment.hooks import (  # noqa: E402
     LeftoverTempFileHooks,
+    MemoryHooks,
     S3Hooks,
     SourceNameHooks,
     SparkHooks,
@@ -39,7 +40,7 @@ use_replacing_local_files()
 DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow", "kedro-viz")
 HOOKS = (
     TypedParamsMlflowHook(), SparkHooks(), SourceNameHooks(), S3Hooks(), LeftoverTempFileHooks(),
-    RunSummaryHooks(),
+    RunSummaryHooks(), MemoryHooks(),
 )  # fmt: skip
 
 # A file a run reads that is cut off, empty or from another version stops the run with one line

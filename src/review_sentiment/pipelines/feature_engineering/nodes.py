@@ -24,6 +24,7 @@ from review_sentiment.labeling.queue import QueueEntry, next_step
 from review_sentiment.modeling.features import fit_counts, fit_weighting, original_feature_sets
 from review_sentiment.params import FeatureParams, FeatureSetSpec
 from review_sentiment.progress import step
+from review_sentiment.spark import to_pandas
 
 logger = logging.getLogger(__name__)
 
@@ -82,8 +83,7 @@ def read_labeled_manifest(
             latest = keep_latest_per_item(good) if duplicates.items_repeated else good
             # Sorted here, not by Spark: a global sort would shuffle every text once more.
             labeled = (
-                latest.select("file", "line", "source", "class_name")
-                .toPandas()
+                to_pandas(latest.select("file", "line", "source", "class_name"))
                 .rename(columns={"source": "text", "class_name": "label"})
                 .sort_values(["file", "line"], kind="stable", ignore_index=True)
                 .drop(columns=["file", "line"])
