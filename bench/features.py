@@ -149,16 +149,14 @@ def run_one(dataset: str, option: str) -> dict:
     from sklearn.metrics import accuracy_score
 
     from review_sentiment.params import ClassifierParams, FeatureParams
-    from review_sentiment.pipelines.feature_engineering.nodes import (
+    from review_sentiment.modeling.nodes import (
         build_bigram_features,
-        build_tfidf_features,
-        split_reviews,
-    )
-    from review_sentiment.pipelines.training.nodes import (
         build_bigram_model,
+        build_tfidf_features,
         build_tfidf_model,
         fit_classifier,
     )
+    from review_sentiment.pipelines.feature_engineering.nodes import split_reviews
     from review_sentiment.scoring import macro_f1
 
     settings = dict(OPTIONS[option])
@@ -174,7 +172,7 @@ def run_one(dataset: str, option: str) -> dict:
     build = _today_bigram_features if today else build_bigram_features
     vectorizer, bigram_train, bigram_test = build(train, test, params)
     counted = time.perf_counter()
-    transformer, tfidf_train, tfidf_test = build_tfidf_features(bigram_train, bigram_test)
+    transformer, tfidf_train, tfidf_test = build_tfidf_features(bigram_train, bigram_test, params)
     features_done = time.perf_counter()
     classifier = ClassifierParams()
     bigram_classifier = fit_classifier(bigram_train, train, classifier)

@@ -9,8 +9,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
 from review_sentiment.params import FeatureParams, SearchParams, TrainingParams
-from review_sentiment.pipelines.feature_engineering.pipeline import feature_sets_pipeline
-from review_sentiment.pipelines.training.pipeline import model_pipeline
+from review_sentiment.modeling.pipeline import feature_sets_pipeline, model_pipeline
 
 
 def shipped_parameters(project) -> tuple[FeatureParams, TrainingParams, SearchParams]:

@@ -175,3 +175,44 @@ def test_modules_that_import_one_way_are_no_cycle(tmp_path):
     )
 
     assert find_cycles(import_graph(root)) == []
+
+
+def pipeline_of(module: str) -> str | None:
+    """The pipeline a module belongs to (`review_sentiment.pipelines.<name>…`), or None."""
+    parts = module.split(".")
+    return parts[2] if parts[:2] == [PACKAGE, "pipelines"] and len(parts) > 2 else None
+
+
+def imports_across_pipelines(graph: dict[str, set[str]]) -> list[str]:
+    """`a -> b` for every module of one pipeline that imports a module of another."""
+    return sorted(
+        f"{module} -> {target}"
+        for module, targets in graph.items()
+        for target in targets
+        if pipeline_of(module) and pipeline_of(target) and pipeline_of(module) != pipeline_of(target)
+    )
+
+
+def test_no_pipeline_imports_another():
+    """What two pipelines share lives in a domain module (`modeling`, `reviews`, `labeling`): Kedro
+    loads only the pipelines a run names, and one built from another's module breaks when the two
+    change apart."""
+    crossings = imports_across_pipelines(import_graph())
+
+    assert not crossings, "pipelines importing each other:\n" + "\n".join(crossings)
+
+
+def test_a_pipeline_importing_another_is_found(tmp_path):
+    files = {
+        f"{PACKAGE}/__init__.py": "",
+        f"{PACKAGE}/pipelines/__init__.py": "",
+        f"{PACKAGE}/pipelines/a/__init__.py": "",
+        f"{PACKAGE}/pipelines/a/pipeline.py": f"from {PACKAGE}.pipelines.b.nodes import f\n",
+        f"{PACKAGE}/pipelines/b/__init__.py": "",
+        f"{PACKAGE}/pipelines/b/nodes.py": "from .helpers import g\ndef f(): pass\n",
+        f"{PACKAGE}/pipelines/b/helpers.py": "def g(): pass\n",
+    }
+
+    crossings = imports_across_pipelines(import_graph(_write(tmp_path, files).parent / PACKAGE))
+
+    assert crossings == [f"{PACKAGE}.pipelines.a.pipeline -> {PACKAGE}.pipelines.b.nodes"]

@@ -10,7 +10,7 @@ from kedro.runner import SequentialRunner
 
 from review_sentiment.modeling.skipping import NothingToTrain, unless_nothing_to_train
 from review_sentiment.pipelines.refresh import create_pipeline as refresh_pipeline
-from review_sentiment.pipelines.training.pipeline import model_pipeline
+from review_sentiment.modeling.pipeline import model_pipeline
 
 CALLED: list[str] = []
 

@@ -10,15 +10,19 @@ from pydantic import ValidationError
 from scipy.sparse import issparse
 
 from review_sentiment.datasets import ManifestError
+from review_sentiment.modeling.nodes import (
+    build_bigram_features,
+    build_bigram_model,
+    build_tfidf_features,
+    build_tfidf_model,
+    fit_classifier,
+)
 from review_sentiment.params import ClassifierParams, FeatureParams
 from review_sentiment.pipelines.feature_engineering.nodes import (
-    build_bigram_features,
-    build_tfidf_features,
     read_labeled_manifest,
     read_labeled_reviews,
     split_reviews,
 )
-from review_sentiment.pipelines.training.nodes import build_bigram_model, build_tfidf_model, fit_classifier
 from tests.conftest import PROJECT
 from tests.serving import PROBE_LABELS, PROBE_TEXTS, TEST, TRAIN, local_mlflow, register
 
@@ -285,7 +289,7 @@ def test_tfidf_features_reweight_the_counts():
     train, test = split_reviews(labeled(10), FeatureParams())
     _, train_counts, test_counts = build_bigram_features(train, test, FeatureParams())
 
-    transformer, train_x, test_x = build_tfidf_features(train_counts, test_counts)
+    transformer, train_x, test_x = build_tfidf_features(train_counts, test_counts, FeatureParams())
 
     assert issparse(train_x) and train_x.shape == train_counts.shape
     assert test_x.shape == test_counts.shape
@@ -298,7 +302,7 @@ def test_counts_are_float32_so_neither_tfidf_nor_the_classifier_copies_them():
     train, test = split_reviews(labeled(10), FeatureParams())
 
     _, train_counts, test_counts = build_bigram_features(train, test, FeatureParams())
-    _, train_x, test_x = build_tfidf_features(train_counts, test_counts)
+    _, train_x, test_x = build_tfidf_features(train_counts, test_counts, FeatureParams())
 
     assert train_counts.dtype == test_counts.dtype == np.float32
     assert train_x.dtype == test_x.dtype == np.float32
@@ -341,7 +345,7 @@ def test_hashing_gives_n_features_columns_and_the_same_columns_for_train_and_tes
     params = FeatureParams(vectorizer="hashing", n_features=2**10)
 
     vectorizer, train_x, test_x = build_bigram_features(train, test, params)
-    _, tfidf_train, tfidf_test = build_tfidf_features(train_x, test_x)
+    _, tfidf_train, tfidf_test = build_tfidf_features(train_x, test_x, params)
 
     assert train_x.shape == (len(train), 2**10) and test_x.shape == (len(test), 2**10)
     assert tfidf_train.shape[1] == tfidf_test.shape[1] == 2**10
@@ -389,7 +393,7 @@ def test_a_served_model_of_hashed_features_labels_raw_texts(tmp_path):
     test = pd.DataFrame(TEST, columns=["text", "label"])
     params = FeatureParams(vectorizer="hashing", n_features=2**12)
     vectorizer, train_counts, test_counts = build_bigram_features(train, test, params)
-    transformer, train_tfidf, _ = build_tfidf_features(train_counts, test_counts)
+    transformer, train_tfidf, _ = build_tfidf_features(train_counts, test_counts, params)
     classifier = fit_classifier(train_tfidf, train, ClassifierParams(random_state=0))
     model = build_tfidf_model(vectorizer, transformer, classifier)
 
@@ -426,7 +430,7 @@ def test_a_hashed_term_no_training_text_has_takes_no_tfidf_weight():
     params = FeatureParams(vectorizer="hashing", n_features=2**16)
     _, train_counts, test_counts = build_bigram_features(train, test, params)
 
-    _, _, test_x = build_tfidf_features(train_counts, test_counts)
+    _, _, test_x = build_tfidf_features(train_counts, test_counts, params)
 
     # As with a learned vocabulary, where unknown terms are dropped: both texts weigh the same.
     assert abs(test_x[0] - test_x[1]).max() < 1e-6

@@ -1,5 +1,5 @@
-"""Labeled manifest → train/test texts → the two feature sets (bigram counts, learned or hashed,
-and bigram TF-IDF over them)."""
+"""Labeled manifest → train/test texts. The two feature sets over them are built by
+`modeling.nodes` (the steps every pipeline that trains shares)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ import logging
 import pandas as pd
 from pyspark.sql import DataFrame as SparkDataFrame
 from pyspark.sql import functions as F
-from scipy.sparse import csr_matrix
-from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer, TfidfTransformer
 from sklearn.model_selection import train_test_split
 
 from review_sentiment.ground_truth.categories import label_classes
@@ -21,16 +19,11 @@ from review_sentiment.ground_truth.duplicates import (
 from review_sentiment.ground_truth.manifest import ManifestError
 from review_sentiment.ground_truth.spark_reader import display_path, parse_output_manifest
 from review_sentiment.labeling.queue import QueueEntry, next_step
-from review_sentiment.modeling.features import fit_counts, fit_weighting, original_feature_sets
-from review_sentiment.params import FeatureParams, FeatureSetSpec
+from review_sentiment.params import FeatureParams
 from review_sentiment.progress import step
 from review_sentiment.spark import to_pandas
 
 logger = logging.getLogger(__name__)
-
-# The original tfidf set's weighting, over the bigram counts (`original_feature_sets`).
-TFIDF = FeatureSetSpec(weighting="tfidf")
-
 
 def read_labeled_manifest(
     manifest_lines: SparkDataFrame,
@@ -189,28 +182,3 @@ def split_reviews(
         stratify=labeled_reviews["label"],
     )
     return train.reset_index(drop=True), test.reset_index(drop=True)
-
-
-def build_bigram_features(
-    train_reviews: pd.DataFrame, test_reviews: pd.DataFrame, params: FeatureParams
-) -> tuple[CountVectorizer | HashingVectorizer, csr_matrix, csr_matrix]:
-    """Word uni- and bigram counts of train and test texts (`modeling.features`' `bigram` set):
-    a vocabulary learned from the training texts only (`vectorizer: counts`), or each term
-    hashed into one of `n_features` columns (`hashing`)."""
-    spec = original_feature_sets(params)["bigram"]
-    [vectorizer], [train_features] = fit_counts(spec, train_reviews["text"].tolist())
-    if isinstance(vectorizer, HashingVectorizer):
-        logger.info("Hashed bigram features: %d columns", params.n_features)
-    else:
-        logger.info("Bigram vocabulary: %d terms", len(vectorizer.vocabulary_))
-    return vectorizer, train_features, vectorizer.transform(test_reviews["text"])
-
-
-def build_tfidf_features(
-    train_counts: csr_matrix, test_counts: csr_matrix
-) -> tuple[TfidfTransformer, csr_matrix, csr_matrix]:
-    """TF-IDF weights over the bigram counts (the weighting of `modeling.features`' `tfidf`
-    set), the document frequencies fitted on train only; a column no training text has weighs
-    nothing."""
-    transformer, train_features = fit_weighting(TFIDF, train_counts)
-    return transformer, train_features, transformer.transform(test_counts)

@@ -1,28 +1,11 @@
-"""Output manifest (read with Spark) → stratified split → bigram and bigram TF-IDF features."""
+"""Output manifest (read with Spark) → stratified split → bigram and bigram TF-IDF features (the
+feature steps are `modeling.pipeline`'s, shared with the refresh)."""
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import build_bigram_features, build_tfidf_features, read_labeled_manifest, split_reviews
+from review_sentiment.modeling.pipeline import feature_sets_pipeline
 
-
-def feature_sets_pipeline() -> Pipeline:
-    """Train and test texts → the original two feature sets: what the refresh also builds."""
-    return Pipeline(
-        [
-            Node(
-                func=build_bigram_features,
-                inputs=["train_reviews", "test_reviews", "params:feature_engineering"],
-                outputs=["bigram_vectorizer", "bigram_train_features", "bigram_test_features"],
-                name="build_bigram_features",
-            ),
-            Node(
-                func=build_tfidf_features,
-                inputs=["bigram_train_features", "bigram_test_features"],
-                outputs=["tfidf_transformer", "tfidf_train_features", "tfidf_test_features"],
-                name="build_tfidf_features",
-            ),
-        ]
-    )
+from .nodes import read_labeled_manifest, split_reviews
 
 
 def create_pipeline(**kwargs) -> Pipeline:

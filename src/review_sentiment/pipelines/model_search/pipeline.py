@@ -5,12 +5,7 @@ does. No nodes of its own."""
 
 from kedro.pipeline import Pipeline
 
-from review_sentiment.pipelines.feature_engineering.pipeline import (
-    feature_sets_pipeline,
-)
-from review_sentiment.pipelines.training.pipeline import (
-    create_pipeline as training_pipeline,
-)
+from review_sentiment.modeling.pipeline import feature_sets_pipeline, training_pipeline
 
 
 def create_pipeline(**kwargs) -> Pipeline:

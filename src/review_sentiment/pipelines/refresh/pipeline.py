@@ -11,11 +11,8 @@ from review_sentiment.labeling.labeled_set import (
     append_label_round,
     collect_labeled_set,
 )
+from review_sentiment.modeling.pipeline import feature_sets_pipeline, model_pipeline
 from review_sentiment.modeling.skipping import unless_nothing_to_train
-from review_sentiment.pipelines.feature_engineering.pipeline import (
-    feature_sets_pipeline,
-)
-from review_sentiment.pipelines.training.pipeline import model_pipeline
 from review_sentiment.reviews.manifest import (
     build_input_manifest,
     build_label_categories,

@@ -1,7 +1,8 @@
-"""The training nodes: the original workflow's two SGD models fitted on feature_engineering's
-features and scored on both splits, every candidate of the space cross-validated on the training
-split, the winner fitted, scored once on the test split, and registered. The logic lives in
-`review_sentiment.modeling`; these are its steps as Kedro sees them."""
+"""The steps of feature building and training as Kedro nodes: the original two feature sets,
+the workflow's two SGD models fitted on them and scored on both splits, every candidate of the
+space cross-validated on the training split, the winner fitted, scored once on the test split,
+and registered. The logic lives in the other `modeling` modules; these are thin. The pipelines
+that train (`training`, `model_search`, `refresh`) get them through `modeling.pipeline`."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from sklearn.pipeline import Pipeline as SklearnPipeline
 
 from review_sentiment.modeling import plots, selection
 from review_sentiment.modeling.evaluation import MODEL_NAMES, evaluate_classifier
+from review_sentiment.modeling.features import fit_counts, fit_weighting, original_feature_sets
 from review_sentiment.modeling.registration import register_model
 from review_sentiment.modeling.selection import ModelSearch, original_name
 from review_sentiment.params import (
@@ -31,6 +33,33 @@ from review_sentiment.params import (
 from review_sentiment.registry import as_text_model
 
 logger = logging.getLogger(__name__)
+
+
+def build_bigram_features(
+    train_reviews: pd.DataFrame, test_reviews: pd.DataFrame, params: FeatureParams
+) -> tuple[CountVectorizer | HashingVectorizer, csr_matrix, csr_matrix]:
+    """Word uni- and bigram counts of train and test texts (`modeling.features`' `bigram` set):
+    a vocabulary learned from the training texts only (`vectorizer: counts`), or each term
+    hashed into one of `n_features` columns (`hashing`)."""
+    spec = original_feature_sets(params)["bigram"]
+    [vectorizer], [train_features] = fit_counts(spec, train_reviews["text"].tolist())
+    if isinstance(vectorizer, HashingVectorizer):
+        logger.info("Hashed bigram features: %d columns", params.n_features)
+    else:
+        logger.info("Bigram vocabulary: %d terms", len(vectorizer.vocabulary_))
+    return vectorizer, train_features, vectorizer.transform(test_reviews["text"])
+
+
+def build_tfidf_features(
+    train_counts: csr_matrix, test_counts: csr_matrix, params: FeatureParams
+) -> tuple[TfidfTransformer, csr_matrix, csr_matrix]:
+    """TF-IDF weights over the bigram counts (the weighting of `modeling.features`' `tfidf`
+    set), the document frequencies fitted on train only; a column no training text has weighs
+    nothing."""
+    spec = original_feature_sets(params)["tfidf"]
+    transformer, train_features = fit_weighting(spec, train_counts)
+    return transformer, train_features, transformer.transform(test_counts)
+
 
 # What the chosen model is called in metric keys and plot titles (chosen_test.macro_f1).
 CHOSEN = "chosen"

@@ -10,14 +10,14 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
 from review_sentiment.champion_decision import describe_decision
 from review_sentiment.modeling.evaluation import evaluate_classifier
-from review_sentiment.params import ClassifierParams, FeatureParams, TrainingParams
-from review_sentiment.pipelines.training.nodes import (
+from review_sentiment.modeling.nodes import (
     build_bigram_model,
     build_tfidf_model,
     evaluator,
     fit_classifier,
     register_best_model,
 )
+from review_sentiment.params import ClassifierParams, FeatureParams, TrainingParams
 from review_sentiment.registry import Registration
 from review_sentiment.scoring import chance_macro_f1
 from tests.serving import local_mlflow
