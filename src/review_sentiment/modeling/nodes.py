@@ -148,9 +148,11 @@ def evaluate_chosen_model(
     """The chosen model scored once on the test split, after choosing: accuracy, macro-F1,
     per-class precision, recall and average precision; a confusion matrix; and one
     precision-recall curve per class."""
-    texts = test_reviews["text"].tolist()
-    metrics, confusion = evaluate_classifier(model, texts, test_reviews, model=CHOSEN, split="test")
-    scores, classes = plots.class_scores(model, texts)
+    # The texts go through the model's feature steps once, for both the labels and the scores.
+    features = model[:-1].transform(test_reviews["text"].tolist())
+    classifier = model[-1]
+    metrics, confusion = evaluate_classifier(classifier, features, test_reviews, model=CHOSEN, split="test")
+    scores, classes = plots.class_scores(classifier, features)
     curves, average_precision = plots.precision_recall_figure(
         test_reviews["label"], scores, classes, f"{CHOSEN} model, test set: precision-recall per class"
     )

@@ -54,16 +54,17 @@ def comparison_figure(search: dict[str, Any]) -> Any:
     return figure
 
 
-def class_scores(model: Any, texts: Sequence[str]) -> tuple[np.ndarray, list[str]]:
-    """A score per text and class (probabilities when the model has them, else decision
-    values), columns in the order of the model's classes."""
+def class_scores(model: Any, inputs: Any) -> tuple[np.ndarray, list[str]]:
+    """A score per input and class (probabilities when the model has them, else decision
+    values), columns in the order of the model's classes. `inputs` is what the model takes:
+    texts for a text model, a feature matrix for its classifier."""
     classes = [str(name) for name in model.classes_]
     if hasattr(model, "predict_proba"):
         try:
-            return np.asarray(model.predict_proba(list(texts))), classes
+            return np.asarray(model.predict_proba(inputs)), classes
         except AttributeError:  # a Pipeline answers hasattr yes, its last step may not
             pass
-    scores = np.asarray(model.decision_function(list(texts)))
+    scores = np.asarray(model.decision_function(inputs))
     if scores.ndim == 1:  # two classes: the score of the second
         scores = np.column_stack([-scores, scores])
     return scores, classes
