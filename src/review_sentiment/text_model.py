@@ -113,11 +113,13 @@ def save_model(
     *,
     mlflow_model: Any,
     allow_empty_texts: bool = False,
+    validate_serving_input: bool = True,
     **sklearn_kwargs: Any,
 ) -> None:
     """Saves `sk_model` as MLflow's scikit-learn flavor does (so `mlflow.sklearn.load_model`
     still loads the pipeline), with this module as its pyfunc loader and `allow_empty_texts` as
-    the pyfunc model config (a scoring server may override it, as MLflow allows)."""
+    the pyfunc model config (a scoring server may override it, as MLflow allows).
+    `validate_serving_input` is `Model.log`'s own setting, which it hands every flavor too."""
     import mlflow.pyfunc
     import mlflow.sklearn
     from mlflow.models.model import MLMODEL_FILE_NAME
