@@ -15,7 +15,7 @@ from kedro.framework.hooks import hook_impl
 from kedro.io import DataCatalog
 from kedro.pipeline import Node, Pipeline
 
-from review_sentiment.spark import SPARK_DATASET, ProjectSpark, UsesProjectSpark
+from review_sentiment.spark import SPARK_DATASET, ProjectSpark, UsesProjectSpark, running_session
 
 logger = logging.getLogger(__name__)
 
@@ -330,7 +330,7 @@ class MemoryHooks:
         from review_sentiment import memory
 
         if self._spark_used:
-            session = _running_spark_session()
+            session = running_session()
             if session is not None:
                 memory.release_jvm_memory(session)
             self._spark_used = False
@@ -343,17 +343,6 @@ class MemoryHooks:
 
 def _uses_spark(value: Any) -> bool:
     return isinstance(value, ProjectSpark) or type(value).__module__.startswith("pyspark.sql")
-
-
-def _running_spark_session():
-    """The process's Spark session if one runs; never starts one."""
-    import sys
-
-    if "pyspark.sql" not in sys.modules:
-        return None
-    from pyspark.sql import SparkSession
-
-    return SparkSession.getActiveSession() or getattr(SparkSession, "_instantiatedSession", None)
 
 
 class LeftoverTempFileHooks:

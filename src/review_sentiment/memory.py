@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import logging
 from functools import cache
 
-logger = logging.getLogger(__name__)
+from review_sentiment.spark import is_classic
 
 
 @cache
@@ -44,12 +43,9 @@ def release_jvm_memory(session) -> bool:
     """A full collection in a classic Spark session's driver JVM, so that its heap shrinks to
     what is live (`-XX:MaxHeapFreeRatio` in spark.yml); False for a Spark Connect session, whose
     JVM is not this process's to manage."""
-    jvm = getattr(getattr(session, "sparkContext", None), "_jvm", None) if _is_classic(session) else None
+    jvm = session.sparkContext._jvm if is_classic(session) else None
     if jvm is None:
         return False
     jvm.java.lang.System.gc()
     return True
 
-
-def _is_classic(session) -> bool:
-    return type(session).__module__.startswith("pyspark.sql.session")

@@ -70,9 +70,7 @@ class ProjectSpark:
             SparkConfigError: no settings and no session running, or settings that name no
                 place to run Spark.
         """
-        from pyspark.sql import SparkSession
-
-        running = SparkSession.getActiveSession() or getattr(SparkSession, "_instantiatedSession", None)
+        running = running_session()
         if running is not None:
             return running
         if self.conf is None:
@@ -185,9 +183,24 @@ def to_pandas(frame):
 
 
 def _is_local_classic(session) -> bool:
-    if not type(session).__module__.startswith("pyspark.sql.session"):
-        return False  # a Spark Connect session
-    return session.sparkContext.master.startswith("local")
+    return is_classic(session) and session.sparkContext.master.startswith("local")
+
+
+def is_classic(session) -> bool:
+    """Whether `session` runs its driver in this process (not a Spark Connect client)."""
+    return type(session).__module__.startswith("pyspark.sql.session")
+
+
+def running_session():
+    """The Spark session running in this process, or None; never starts one (nor imports
+    PySpark when nothing has)."""
+    import sys
+
+    if "pyspark.sql" not in sys.modules:
+        return None
+    from pyspark.sql import SparkSession
+
+    return SparkSession.getActiveSession() or getattr(SparkSession, "_instantiatedSession", None)
 
 
 # Registering for pickling by value is process-wide: one function is pickled at a time.
